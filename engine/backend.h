@@ -1,0 +1,150 @@
+// The one interface between the model code and the hardware. The model, prior, k-means and trainer
+// call only these ops; engine/cpu/ (the reference) and engine/cuda/ (the fast path) implement every
+// one of them, and tests run each op on both from the same inputs.
+//
+// Conventions: matrices are row-major; `ld` is the distance in floats between the starts of two rows,
+// so a block of columns inside a wider buffer is passed as (pointer to its first column, ld of the
+// wider buffer). All pointers are in the backend's own memory (see allocate/upload/download).
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "engine/rng.h"
+
+namespace cvae {
+
+enum class Activation { none, relu };
+
+// The prior p(z) of one sample, as a mean vector; its covariance is always the identity.
+enum class PriorKind {
+  standard,          // N(0, I)
+  class_mean,        // N(means[label], I): lambda-hot (means = λ·e_y) and movable class centres
+  nearest_centroid,  // N(means[k*], I), k* = argmin_k ‖μ − means[k]‖²: the K-Means VAE
+};
+
+struct PriorArgs {
+  PriorKind kind = PriorKind::standard;
+  const float* means = nullptr;     // [num_means, latent] (class_mean, nearest_centroid)
+  int num_means = 0;
+  const int32_t* labels = nullptr;  // the data set's labels, indexed through batch_indices (class_mean)
+  int32_t* chosen = nullptr;        // [batch] out: index of the mean used per sample (−1 for standard)
+};
+
+struct AdamArgs {
+  float lr = 1e-3f, beta1 = 0.9f, beta2 = 0.999f, eps = 1e-8f;
+  int64_t step = 1;  // 1-based, for the bias correction
+};
+
+class Backend;
+
+// Move-only memory owned by a backend ("to prevent performance accidents", copies are explicit).
+class Buffer {
+ public:
+  Buffer() = default;
+  Buffer(Backend* owner, void* data, size_t bytes) : owner_(owner), data_(data), bytes_(bytes) {}
+  Buffer(Buffer&& other) noexcept { swap(other); }
+  Buffer& operator=(Buffer&& other) noexcept { Buffer(std::move(other)).swap(*this); return *this; }
+  Buffer(const Buffer&) = delete;
+  Buffer& operator=(const Buffer&) = delete;
+  ~Buffer();
+
+  template <class T> T* as() const { return static_cast<T*>(data_); }
+  float* f32() const { return as<float>(); }
+  size_t bytes() const { return bytes_; }
+  bool empty() const { return data_ == nullptr; }
+
+ private:
+  void swap(Buffer& other) noexcept {
+    std::swap(owner_, other.owner_); std::swap(data_, other.data_); std::swap(bytes_, other.bytes_);
+  }
+  Backend* owner_ = nullptr;
+  void* data_ = nullptr;
+  size_t bytes_ = 0;
+};
+
+class Backend {
+ public:
+  virtual ~Backend() = default;
+  virtual std::string name() const = 0;   // "cpu" or "cuda"
+  virtual std::string device_description() const = 0;
+
+  // ---- memory ----
+  virtual Buffer allocate(size_t bytes) = 0;  // zero-filled
+  virtual void release(void* data) = 0;
+  virtual void upload(void* dst, const void* src_host, size_t bytes) = 0;
+  virtual void download(void* dst_host, const void* src, size_t bytes) = 0;
+  virtual void copy(void* dst, const void* src, size_t bytes) = 0;
+  virtual void fill(float* data, int64_t count, float value) = 0;
+  virtual void synchronize() = 0;
+
+  // ---- dense algebra ----
+  // C[m,n] = alpha · op(A)[m,k] · op(B)[k,n] + beta · C, row-major, op = transpose when trans_*.
+  virtual void gemm(bool trans_a, bool trans_b, int m, int n, int k, float alpha, const float* a,
+                    int lda, const float* b, int ldb, float beta, float* c, int ldc) = 0;
+  // y[r,c] = act(y[r,c] + bias[c]), in place.
+  virtual void bias_act_forward(float* y, int ld, const float* bias, int rows, int cols,
+                                Activation act) = 0;
+  // dy ← dy ⊙ act'(y) in place (y is the activation's output), dbias[c] = Σ_r dy[r,c].
+  virtual void bias_act_backward(float* dy, int ld_dy, const float* y, int ld_y, float* dbias,
+                                 int rows, int cols, Activation act) = 0;
+
+  // ---- data ----
+  // x[i, 0:pixels] = images[indices[i], :] / 255 (uint8 data set in backend memory).
+  virtual void gather_images(const uint8_t* images, const int32_t* indices, int batch, int pixels,
+                             float* x, int ld_x) = 0;
+  // x[i, 0:classes] = one_hot(labels[indices[i]]).
+  virtual void write_one_hot(const int32_t* labels, const int32_t* indices, int batch, int classes,
+                             float* x, int ld_x) = 0;
+
+  // ---- the VAE's own ops ----
+  // mu_logvar is [batch, 2·latent]: μ in columns [0, latent), log σ² in [latent, 2·latent).
+  // z = μ + exp(½ log σ²) ⊙ ε with ε = normal_at(rng, batch_offset + i, j), or z = μ when !sample;
+  // kl[i] = ½ Σ_j (σ² + (μ − m)² − 1 − log σ²) with m the prior mean of sample i.
+  // log σ² is clamped to [kLogVarMin, kLogVarMax] before use (its gradient is zero outside).
+  virtual void reparam_kl_forward(const float* mu_logvar, const int32_t* batch_indices, int batch,
+                                  int latent, const PriorArgs& prior, RngPosition rng,
+                                  uint32_t batch_offset, bool sample, float* z, int ld_z,
+                                  float* kl) = 0;
+  // Given dL/dz, returns dL/d(μ, log σ²) of  L_rec + kl_weight · Σ_i kl[i]; ε is drawn again from
+  // the same position and prior.chosen (from the forward) names each sample's prior mean.
+  virtual void reparam_kl_backward(const float* mu_logvar, const int32_t* batch_indices, int batch,
+                                   int latent, const PriorArgs& prior, RngPosition rng,
+                                   uint32_t batch_offset, const float* dz, int ld_dz,
+                                   float kl_weight, float* d_mu_logvar) = 0;
+  // Stable binary cross-entropy with logits, target x = images[indices[i]]/255:
+  // loss[i] = Σ_j max(l,0) − l·x + log(1 + exp(−|l|)); dlogits = grad_scale · (sigmoid(l) − x)
+  // (dlogits may be null for evaluation).
+  virtual void bce_with_logits(const float* logits, const uint8_t* images,
+                               const int32_t* indices, int batch, int pixels, float grad_scale,
+                               float* loss, float* dlogits) = 0;
+  // Adam (PyTorch semantics) over the flat parameter buffer.
+  virtual void adam_step(float* params, const float* grads, float* m, float* v, int64_t count,
+                         const AdamArgs& args) = 0;
+  // acc[0] += Σ values[i] (an accumulator in backend memory, read once per epoch).
+  virtual void accumulate_sum(const float* values, int count, double* acc) = 0;
+
+  // ---- k-means (Lloyd) ----
+  // assignment[i] = argmin_k ‖p_i − c_k‖² (lowest k on ties), distance[i] = that squared distance.
+  virtual void lloyd_assign(const float* points, int n, int dim, int ld, const float* centroids,
+                            int k, int32_t* assignment, float* distance) = 0;
+  // sums[k, :] = Σ_{i: a_i = k} p_i and counts[k] = |{i: a_i = k}| (overwritten, not added).
+  virtual void lloyd_accumulate(const float* points, int n, int dim, int ld,
+                                const int32_t* assignment, int k, float* sums, float* counts) = 0;
+};
+
+inline Buffer::~Buffer() {
+  if (data_ && owner_) owner_->release(data_);
+}
+
+// Range of log σ² used by reparam_kl (DESIGN.md decision 6): exp(±20) stays finite in float with
+// room to spare; an encoder that reaches the bounds gets no gradient pushing it further.
+constexpr float kLogVarMin = -20.0f;
+constexpr float kLogVarMax = 20.0f;
+
+// device = "cpu" | "cuda" | "auto" (auto: CUDA when built with it and a device is present).
+std::unique_ptr<Backend> make_backend(const std::string& device, int threads);
+bool cuda_device_available();
+
+}  // namespace cvae
