@@ -1,0 +1,153 @@
+#include "engine/cpu/cpu_backend.h"
+
+#include <omp.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <string>
+
+#include "engine/cpu/adam.h"
+#include "engine/cpu/bce.h"
+#include "engine/cpu/bias_act.h"
+#include "engine/cpu/gather.h"
+#include "engine/cpu/gemm.h"
+#include "engine/cpu/lloyd.h"
+#include "engine/cpu/reparam_kl.h"
+#include "engine/error.h"
+
+namespace cvae {
+
+namespace {
+
+void require(bool condition, const char* op, const char* what) {
+  if (!condition) fail(std::string("cpu backend: ") + op + ": " + what);
+}
+
+std::string cpu_model_name() {
+  std::ifstream info("/proc/cpuinfo");
+  std::string line;
+  while (std::getline(info, line)) {
+    if (line.rfind("model name", 0) == 0) {
+      auto colon = line.find(':');
+      if (colon != std::string::npos) return line.substr(colon + 2);
+    }
+  }
+  return "unknown CPU";
+}
+
+}  // namespace
+
+CpuBackend::CpuBackend(int threads) : threads_(threads > 0 ? threads : omp_get_num_procs()) {
+  omp_set_num_threads(threads_);
+}
+
+std::string CpuBackend::device_description() const {
+  return cpu_model_name() + ", " + std::to_string(threads_) + " threads";
+}
+
+Buffer CpuBackend::allocate(size_t bytes) {
+  // 64-byte alignment for vector loads; rounded up because aligned_alloc requires a multiple.
+  size_t rounded = (bytes + 63) / 64 * 64;
+  if (rounded == 0) rounded = 64;
+  void* data = std::aligned_alloc(64, rounded);
+  if (!data) fail("cpu backend: out of memory allocating " + std::to_string(bytes) + " bytes");
+  std::memset(data, 0, rounded);
+  return Buffer(this, data, bytes);
+}
+
+void CpuBackend::release(void* data) { std::free(data); }
+void CpuBackend::upload(void* dst, const void* src, size_t bytes) { std::memcpy(dst, src, bytes); }
+void CpuBackend::download(void* dst, const void* src, size_t bytes) { std::memcpy(dst, src, bytes); }
+void CpuBackend::copy(void* dst, const void* src, size_t bytes) { std::memmove(dst, src, bytes); }
+void CpuBackend::fill(float* data, int64_t count, float value) {
+  for (int64_t i = 0; i < count; ++i) data[i] = value;
+}
+
+void CpuBackend::gemm(bool trans_a, bool trans_b, int m, int n, int k, float alpha,
+                      const float* a, int lda, const float* b, int ldb, float beta, float* c,
+                      int ldc) {
+  require(m >= 0 && n >= 0 && k >= 0, "gemm", "negative size");
+  require(lda >= (trans_a ? m : k) && ldb >= (trans_b ? k : n) && ldc >= n, "gemm",
+          "leading dimension smaller than the row");
+  cpu::sgemm(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+}
+
+void CpuBackend::bias_act_forward(float* y, int ld, const float* bias, int rows, int cols,
+                                  Activation act) {
+  require(ld >= cols, "bias_act_forward", "ld smaller than cols");
+  cpu::bias_act_forward(y, ld, bias, rows, cols, act);
+}
+
+void CpuBackend::bias_act_backward(float* dy, int ld_dy, const float* y, int ld_y, float* dbias,
+                                   int rows, int cols, Activation act) {
+  require(ld_dy >= cols && ld_y >= cols, "bias_act_backward", "ld smaller than cols");
+  cpu::bias_act_backward(dy, ld_dy, y, ld_y, dbias, rows, cols, act);
+}
+
+void CpuBackend::gather_images(const uint8_t* images, const int32_t* indices, int batch,
+                               int pixels, float* x, int ld_x) {
+  require(ld_x >= pixels, "gather_images", "ld smaller than pixels");
+  cpu::gather_images(images, indices, batch, pixels, x, ld_x);
+}
+
+void CpuBackend::write_one_hot(const int32_t* labels, const int32_t* indices, int batch,
+                               int classes, float* x, int ld_x) {
+  require(ld_x >= classes, "write_one_hot", "ld smaller than classes");
+  cpu::write_one_hot(labels, indices, batch, classes, x, ld_x);
+}
+
+void CpuBackend::reparam_kl_forward(const float* mu_logvar, const int32_t* batch_indices,
+                                    int batch, int latent, const PriorArgs& prior,
+                                    RngPosition rng, uint32_t batch_offset, bool sample,
+                                    float* z, int ld_z, float* kl) {
+  require(!z || ld_z >= latent, "reparam_kl_forward", "ld_z smaller than latent");
+  require(prior.kind == PriorKind::standard || (prior.means && prior.num_means > 0),
+          "reparam_kl_forward", "prior needs means");
+  cpu::reparam_kl_forward(mu_logvar, batch_indices, batch, latent, prior, prior.means, rng,
+                          batch_offset, sample, z, ld_z, kl);
+}
+
+void CpuBackend::reparam_kl_backward(const float* mu_logvar, const int32_t*, int batch,
+                                     int latent, const PriorArgs& prior, RngPosition rng,
+                                     uint32_t batch_offset, const float* dz, int ld_dz,
+                                     float kl_weight, float* d_mu_logvar) {
+  require(ld_dz >= latent, "reparam_kl_backward", "ld_dz smaller than latent");
+  require(prior.kind == PriorKind::standard || prior.chosen, "reparam_kl_backward",
+          "prior needs the forward's chosen means");
+  cpu::reparam_kl_backward(mu_logvar, batch, latent, prior, prior.means, rng, batch_offset, dz,
+                           ld_dz, kl_weight, d_mu_logvar);
+}
+
+void CpuBackend::bce_with_logits(const float* logits, const uint8_t* images,
+                                 const int32_t* indices, int batch, int pixels, float grad_scale,
+                                 float* loss, float* dlogits) {
+  cpu::bce_with_logits(logits, images, indices, batch, pixels, grad_scale, loss, dlogits);
+}
+
+void CpuBackend::adam_step(float* params, const float* grads, float* m, float* v, int64_t count,
+                           const AdamArgs& args) {
+  require(args.step >= 1, "adam_step", "step must be >= 1");
+  cpu::adam_step(params, grads, m, v, count, args);
+}
+
+void CpuBackend::accumulate_sum(const float* values, int count, double* acc) {
+  double sum = 0;
+  for (int i = 0; i < count; ++i) sum += values[i];
+  acc[0] += sum;
+}
+
+void CpuBackend::lloyd_assign(const float* points, int n, int dim, int ld,
+                              const float* centroids, int k, int32_t* assignment,
+                              float* distance) {
+  require(k >= 1 && ld >= dim, "lloyd_assign", "k < 1 or ld smaller than dim");
+  cpu::lloyd_assign(points, n, dim, ld, centroids, k, assignment, distance);
+}
+
+void CpuBackend::lloyd_accumulate(const float* points, int n, int dim, int ld,
+                                  const int32_t* assignment, int k, float* sums, float* counts) {
+  require(k >= 1 && ld >= dim, "lloyd_accumulate", "k < 1 or ld smaller than dim");
+  cpu::lloyd_accumulate(points, n, dim, ld, assignment, k, sums, counts);
+}
+
+}  // namespace cvae

@@ -1,0 +1,55 @@
+// The reference backend: plain loops (engine/cpu/*.h, templates shared with the double-precision
+// tests) and oneDNN's sgemm. Threads come from OpenMP, which oneDNN also uses.
+#pragma once
+#include "engine/backend.h"
+
+namespace cvae {
+
+class CpuBackend : public Backend {
+ public:
+  explicit CpuBackend(int threads);
+  std::string name() const override { return "cpu"; }
+  std::string device_description() const override;
+
+  Buffer allocate(size_t bytes) override;
+  void release(void* data) override;
+  void upload(void* dst, const void* src_host, size_t bytes) override;
+  void download(void* dst_host, const void* src, size_t bytes) override;
+  void copy(void* dst, const void* src, size_t bytes) override;
+  void fill(float* data, int64_t count, float value) override;
+  void synchronize() override {}
+
+  void gemm(bool trans_a, bool trans_b, int m, int n, int k, float alpha, const float* a, int lda,
+            const float* b, int ldb, float beta, float* c, int ldc) override;
+  void bias_act_forward(float* y, int ld, const float* bias, int rows, int cols,
+                        Activation act) override;
+  void bias_act_backward(float* dy, int ld_dy, const float* y, int ld_y, float* dbias, int rows,
+                         int cols, Activation act) override;
+  void gather_images(const uint8_t* images, const int32_t* indices, int batch, int pixels,
+                     float* x, int ld_x) override;
+  void write_one_hot(const int32_t* labels, const int32_t* indices, int batch, int classes,
+                     float* x, int ld_x) override;
+  void reparam_kl_forward(const float* mu_logvar, const int32_t* batch_indices, int batch,
+                          int latent, const PriorArgs& prior, RngPosition rng,
+                          uint32_t batch_offset, bool sample, float* z, int ld_z,
+                          float* kl) override;
+  void reparam_kl_backward(const float* mu_logvar, const int32_t* batch_indices, int batch,
+                           int latent, const PriorArgs& prior, RngPosition rng,
+                           uint32_t batch_offset, const float* dz, int ld_dz, float kl_weight,
+                           float* d_mu_logvar) override;
+  void bce_with_logits(const float* logits, const uint8_t* images, const int32_t* indices,
+                       int batch, int pixels, float grad_scale, float* loss,
+                       float* dlogits) override;
+  void adam_step(float* params, const float* grads, float* m, float* v, int64_t count,
+                 const AdamArgs& args) override;
+  void accumulate_sum(const float* values, int count, double* acc) override;
+  void lloyd_assign(const float* points, int n, int dim, int ld, const float* centroids, int k,
+                    int32_t* assignment, float* distance) override;
+  void lloyd_accumulate(const float* points, int n, int dim, int ld, const int32_t* assignment,
+                        int k, float* sums, float* counts) override;
+
+ private:
+  int threads_;
+};
+
+}  // namespace cvae

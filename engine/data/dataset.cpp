@@ -1,0 +1,87 @@
+#include "engine/data/dataset.h"
+
+#include <cstdlib>
+#include <sys/stat.h>
+
+#include "engine/error.h"
+
+namespace cvae {
+
+namespace {
+
+bool exists(const std::string& path) {
+  struct stat info;
+  return ::stat(path.c_str(), &info) == 0;
+}
+
+// The raw file, else its .gz twin; when neither exists the raw name is returned so that the
+// reader's error names the file a user would look for.
+std::string pick(const std::string& base) {
+  if (exists(base)) return base;
+  if (exists(base + ".gz")) return base + ".gz";
+  return base;
+}
+
+void limit(LabelledImages& split, int limit) {
+  if (limit <= 0 || limit >= split.images.count) return;
+  split.images.count = limit;
+  split.images.pixels.resize(static_cast<size_t>(limit) * split.images.rows * split.images.cols);
+  split.labels.count = limit;
+  split.labels.labels.resize(limit);
+}
+
+}  // namespace
+
+DatasetFiles resolve_dataset_files(const Config& config) {
+  std::string dir = config.data_dir;
+  if (dir.empty()) {
+    const char* env = std::getenv("CLUSTERVAE_DATA");
+    dir = env && *env ? env : "data";
+  }
+  DatasetFiles files;
+  if (config.dataset != "custom") {
+    std::string base = dir + "/" + config.dataset + "/";
+    files.train_images = pick(base + "train-images-idx3-ubyte");
+    files.train_labels = pick(base + "train-labels-idx1-ubyte");
+    files.test_images = pick(base + "t10k-images-idx3-ubyte");
+    files.test_labels = pick(base + "t10k-labels-idx1-ubyte");
+  }
+  if (!config.train_images.empty()) files.train_images = config.train_images;
+  if (!config.train_labels.empty()) files.train_labels = config.train_labels;
+  if (!config.test_images.empty()) files.test_images = config.test_images;
+  if (!config.test_labels.empty()) files.test_labels = config.test_labels;
+  for (const std::string* path : {&files.train_images, &files.train_labels, &files.test_images,
+                                  &files.test_labels})
+    if (!exists(*path))
+      fail(*path + ": no such file" +
+           (config.dataset == "custom" ? "" : " (run scripts/setup.sh to lay the data sets)"));
+  return files;
+}
+
+HostDataset load_dataset(const Config& config) {
+  DatasetFiles files = resolve_dataset_files(config);
+  HostDataset data;
+  data.train = read_idx_pair(files.train_images, files.train_labels, config.classes);
+  data.test = read_idx_pair(files.test_images, files.test_labels, config.classes);
+  if (data.train.images.rows != data.test.images.rows ||
+      data.train.images.cols != data.test.images.cols)
+    fail(files.test_images + ": images are " + std::to_string(data.test.images.rows) + "x" +
+         std::to_string(data.test.images.cols) + " but the training images are " +
+         std::to_string(data.train.images.rows) + "x" + std::to_string(data.train.images.cols));
+  limit(data.train, config.train_limit);
+  limit(data.test, config.test_limit);
+  return data;
+}
+
+DeviceSplit upload_split(Backend& backend, const LabelledImages& split) {
+  DeviceSplit device;
+  device.count = split.images.count;
+  device.images = backend.allocate(split.images.pixels.size());
+  backend.upload(device.images.as<void>(), split.images.pixels.data(), split.images.pixels.size());
+  device.labels = backend.allocate(sizeof(int32_t) * split.labels.labels.size());
+  backend.upload(device.labels.as<void>(), split.labels.labels.data(),
+                 sizeof(int32_t) * split.labels.labels.size());
+  return device;
+}
+
+}  // namespace cvae

@@ -1,0 +1,37 @@
+// The train and test splits of one data set, resolved from the config, read and checked on the host,
+// then uploaded once to the backend as uint8 pixels and int32 labels.
+#pragma once
+#include <string>
+
+#include "engine/backend.h"
+#include "engine/config.h"
+#include "engine/data/idx.h"
+
+namespace cvae {
+
+struct DatasetFiles {
+  std::string train_images, train_labels, test_images, test_labels;
+};
+
+// dataset=mnist|fashion: <data_dir>/<name>/{train,t10k}-{images-idx3,labels-idx1}-ubyte[.gz];
+// explicit paths in the config win. data_dir defaults to $CLUSTERVAE_DATA, else ./data.
+DatasetFiles resolve_dataset_files(const Config& config);
+
+struct HostDataset {
+  LabelledImages train, test;
+  int pixels() const { return train.images.rows * train.images.cols; }
+};
+
+// Reads and checks both splits (same image size in both; train_limit / test_limit applied).
+HostDataset load_dataset(const Config& config);
+
+// One split in backend memory.
+struct DeviceSplit {
+  Buffer images;  // uint8 [count, pixels]
+  Buffer labels;  // int32 [count]
+  int64_t count = 0;
+};
+
+DeviceSplit upload_split(Backend& backend, const LabelledImages& split);
+
+}  // namespace cvae

@@ -1,0 +1,184 @@
+#include "engine/trainer.h"
+
+#include <chrono>
+#include <cmath>
+#include <numeric>
+#include <sstream>
+
+#include "engine/error.h"
+
+namespace cvae {
+
+ModelShape model_shape_from(const Config& config, int pixels) {
+  ModelShape shape;
+  shape.pixels = pixels;
+  shape.classes = config.classes;
+  shape.hidden = config.hidden;
+  shape.latent = config.latent_dim;
+  shape.conditional = method_is_conditional(config.method);
+  return shape;
+}
+
+ModelState make_model_state(Backend& backend, const Config& config, int pixels) {
+  ModelState state;
+  state.shape = model_shape_from(config, pixels);
+  state.layout = make_param_layout(state.shape);
+  size_t bytes = sizeof(float) * state.layout.total;
+  state.params = backend.allocate(bytes);
+  state.grads = backend.allocate(bytes);
+  state.adam_m = backend.allocate(bytes);
+  state.adam_v = backend.allocate(bytes);
+  std::vector<float> initial = init_params(state.layout, config.seed);
+  backend.upload(state.params.as<void>(), initial.data(), bytes);
+  state.prior = std::make_unique<Prior>(backend, config);
+  return state;
+}
+
+std::vector<float> download_params(Backend& backend, const ModelState& state) {
+  std::vector<float> params(state.layout.total);
+  backend.download(params.data(), state.params.as<void>(), sizeof(float) * params.size());
+  return params;
+}
+
+std::vector<int32_t> shuffled_order(int64_t n, uint64_t seed, int epoch) {
+  std::vector<int32_t> order(n);
+  std::iota(order.begin(), order.end(), 0);
+  RngPosition at{seed, RngStream::shuffle, static_cast<uint32_t>(epoch)};
+  for (int64_t i = n - 1; i > 0; --i) {
+    int64_t j = static_cast<int64_t>(uniform_at(at, static_cast<uint32_t>(i), 0) * (i + 1));
+    if (j > i) j = i;
+    std::swap(order[i], order[j]);
+  }
+  return order;
+}
+
+Buffer encode_split(Backend& backend, const ModelState& state, const DeviceSplit& split,
+                    int eval_batch) {
+  const int width = 2 * state.shape.latent;
+  Buffer all = backend.allocate(sizeof(float) * split.count * width);
+  Workspace ws = make_workspace(backend, state.shape, eval_batch, false);
+  std::vector<int32_t> identity(split.count);
+  std::iota(identity.begin(), identity.end(), 0);
+  Buffer indices = backend.allocate(sizeof(int32_t) * split.count);
+  backend.upload(indices.as<void>(), identity.data(), sizeof(int32_t) * split.count);
+  for (int64_t start = 0; start < split.count; start += eval_batch) {
+    int batch = static_cast<int>(std::min<int64_t>(eval_batch, split.count - start));
+    BatchInput input{split.images.as<uint8_t>(), split.labels.as<int32_t>(),
+                     indices.as<int32_t>() + start, batch};
+    model_encode(backend, state.shape, state.layout, state.params.f32(), ws, input);
+    backend.copy(all.f32() + start * width, ws.mu_logvar.f32(), sizeof(float) * batch * width);
+  }
+  return all;
+}
+
+KMeansResult refit_centroids(Backend& backend, const Config& config, ModelState& state,
+                             const DeviceSplit& train, bool warm) {
+  const int latent = state.shape.latent;
+  const int k = config.clusters;
+  if (k > train.count)
+    fail("config: clusters = " + std::to_string(k) + " is more than the " +
+         std::to_string(train.count) + " training images");
+  Buffer mu = encode_split(backend, state, train, config.eval_batch);
+  std::vector<float> initial;
+  if (warm) {
+    initial = state.prior->means();
+  } else {
+    std::vector<float> host(train.count * 2 * latent);
+    backend.download(host.data(), mu.as<void>(), sizeof(float) * host.size());
+    initial = kmeans_plus_plus(host.data(), train.count, latent, 2 * latent, k, config.seed);
+  }
+  KMeansResult result =
+      lloyd(backend, mu.f32(), train.count, latent, 2 * latent, initial, k, config.lloyd_iterations);
+  state.prior->set_means(result.centroids);
+  return result;
+}
+
+KMeansResult fit_initial_centroids(Backend& backend, const Config& config, ModelState& state,
+                                   const DeviceSplit& train) {
+  if (state.prior->kind() != PriorKind::nearest_centroid) return {};
+  return refit_centroids(backend, config, state, train, false);
+}
+
+std::vector<EpochRecord> train(Backend& backend, const Config& config, ModelState& state,
+                               const DeviceSplit& train, const TrainCallbacks& callbacks) {
+  using clock = std::chrono::steady_clock;
+  const int capacity = static_cast<int>(std::min<int64_t>(config.batch_size, train.count));
+  // Every buffer of the step, made once.
+  Workspace ws = make_workspace(backend, state.shape, capacity, true);
+  Buffer order = backend.allocate(sizeof(int32_t) * train.count);
+  Buffer sums = backend.allocate(2 * sizeof(double));  // Σ bce, Σ kl over the epoch
+  const PriorArgs prior = state.prior->args(train.labels.as<int32_t>());
+  const float kl_weight = static_cast<float>(config.beta);
+  AdamArgs adam;
+  adam.lr = static_cast<float>(config.lr);
+
+  std::vector<EpochRecord> records;
+  for (int epoch = 1; epoch <= config.epochs; ++epoch) {
+    auto started = clock::now();
+    std::vector<int32_t> host_order = shuffled_order(train.count, config.seed, epoch);
+    backend.upload(order.as<void>(), host_order.data(), sizeof(int32_t) * train.count);
+    double zero[2] = {0, 0};
+    backend.upload(sums.as<void>(), zero, sizeof zero);
+    auto last_report = clock::now();
+
+    for (int64_t start = 0; start < train.count; start += capacity) {
+      int batch = static_cast<int>(std::min<int64_t>(capacity, train.count - start));
+      BatchInput input{train.images.as<uint8_t>(), train.labels.as<int32_t>(),
+                       order.as<int32_t>() + start, batch};
+      ++state.step;
+      RngPosition noise{config.seed, RngStream::train_noise, static_cast<uint32_t>(state.step)};
+      model_forward(backend, state.shape, state.layout, state.params.f32(), ws, input, prior,
+                    noise, 0, true, true);
+      model_backward(backend, state.shape, state.layout, state.params.f32(), state.grads.f32(),
+                     ws, input, prior, noise, kl_weight);
+      adam.step = state.step;
+      backend.adam_step(state.params.f32(), state.grads.f32(), state.adam_m.f32(),
+                        state.adam_v.f32(), state.layout.total, adam);
+      backend.accumulate_sum(ws.bce.f32(), batch, sums.as<double>());
+      backend.accumulate_sum(ws.kl.f32(), batch, sums.as<double>() + 1);
+
+      bool last = start + capacity >= train.count;
+      double since = std::chrono::duration<double>(clock::now() - last_report).count();
+      if (last || since > 0.25) {
+        // The only host reads inside an epoch: a few times a second, for the progress line
+        // and the NaN guard.
+        double host_sums[2];
+        backend.download(host_sums, sums.as<void>(), sizeof host_sums);
+        int64_t done = start + batch;
+        double loss = (host_sums[0] + kl_weight * host_sums[1]) / done;
+        if (!std::isfinite(loss)) {
+          std::ostringstream message;
+          message << "training diverged: loss is " << loss << " at epoch " << epoch << ", step "
+                  << state.step << " (bce " << host_sums[0] / done << ", kl "
+                  << host_sums[1] / done << ")";
+          throw NumericError(message.str());
+        }
+        if (callbacks.progress)
+          callbacks.progress(epoch, done, train.count, loss,
+                             std::chrono::duration<double>(clock::now() - started).count());
+        last_report = clock::now();
+      }
+    }
+    double host_sums[2];
+    backend.download(host_sums, sums.as<void>(), sizeof host_sums);
+    EpochRecord record;
+    record.epoch = epoch;
+    record.bce = host_sums[0] / train.count;
+    record.kl = host_sums[1] / train.count;
+    record.loss = record.bce + kl_weight * record.kl;
+    // images/s counts the training steps; the epoch's seconds include the K-Means re-fit.
+    record.images_per_second =
+        train.count / std::chrono::duration<double>(clock::now() - started).count();
+    if (state.prior->kind() == PriorKind::nearest_centroid) {
+      KMeansResult refit = refit_centroids(backend, config, state, train, true);
+      record.lloyd_iterations = refit.iterations;
+      record.empty_clusters = refit.empty_clusters_reseeded;
+    }
+    record.seconds = std::chrono::duration<double>(clock::now() - started).count();
+    records.push_back(record);
+    if (callbacks.epoch_done) callbacks.epoch_done(record);
+  }
+  return records;
+}
+
+}  // namespace cvae
