@@ -179,6 +179,8 @@ Config load_config_file(const std::string& path) {
     object = nlohmann::json::parse(in);
   } catch (const nlohmann::json::parse_error& e) {
     fail(path + ": not valid JSON (byte " + std::to_string(e.byte) + ")");
+  } catch (const nlohmann::json::exception& e) {
+    fail(path + ": not valid JSON (" + std::string(e.what()) + ")");
   }
   Config config;
   apply_json(config, object, path);

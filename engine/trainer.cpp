@@ -9,6 +9,10 @@
 
 namespace cvae {
 
+namespace {
+constexpr double kDivergenceFactor = 1000.0;
+}  // namespace
+
 ModelShape model_shape_from(const Config& config, int pixels) {
   ModelShape shape;
   shape.pixels = pixels;
@@ -113,6 +117,7 @@ std::vector<EpochRecord> train(Backend& backend, const Config& config, ModelStat
   adam.lr = static_cast<float>(config.lr);
 
   std::vector<EpochRecord> records;
+  double first_loss = 0;
   for (int epoch = 1; epoch <= config.epochs; ++epoch) {
     auto started = clock::now();
     std::vector<int32_t> host_order = shuffled_order(train.count, config.seed, epoch);
@@ -139,18 +144,23 @@ std::vector<EpochRecord> train(Backend& backend, const Config& config, ModelStat
 
       bool last = start + capacity >= train.count;
       double since = std::chrono::duration<double>(clock::now() - last_report).count();
-      if (last || since > 0.25) {
-        // The only host reads inside an epoch: a few times a second, for the progress line
-        // and the NaN guard.
+      bool check = last || since > 0.25 || first_loss == 0 || state.step % 64 == 0;
+      if (check) {
+        // The only host reads inside an epoch (after the first step, then every 64 steps or
+        // quarter second): the progress line and the divergence guard.
         double host_sums[2];
         backend.download(host_sums, sums.as<void>(), sizeof host_sums);
         int64_t done = start + batch;
         double loss = (host_sums[0] + kl_weight * host_sums[1]) / done;
-        if (!std::isfinite(loss)) {
+        // Divergence: a non-finite loss, or a loss a thousand times the first one reported
+        // (the untrained model's): the run is going nowhere useful, so it stops with a message.
+        if (first_loss == 0 && std::isfinite(loss)) first_loss = loss;
+        if (!std::isfinite(loss) || std::fabs(loss) > kDivergenceFactor * std::fabs(first_loss)) {
           std::ostringstream message;
-          message << "training diverged: loss is " << loss << " at epoch " << epoch << ", step "
-                  << state.step << " (bce " << host_sums[0] / done << ", kl "
-                  << host_sums[1] / done << ")";
+          message << "training diverged: loss per image is " << loss << " at epoch " << epoch
+                  << ", step " << state.step << " (bce " << host_sums[0] / done << ", kl "
+                  << host_sums[1] / done << "; first reported loss " << first_loss
+                  << "); try a smaller lr";
           throw NumericError(message.str());
         }
         if (callbacks.progress)

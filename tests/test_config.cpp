@@ -1,0 +1,105 @@
+// Configs: every shipped config loads; bad keys, types and values are one-line errors naming them.
+#include <catch2/catch.hpp>
+
+#include <fstream>
+
+#include "engine/config.h"
+#include "engine/error.h"
+#include "tests/test_helpers.h"
+
+using namespace cvae;
+
+namespace {
+
+std::string error_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "";
+}
+
+}  // namespace
+
+TEST_CASE("every shipped config loads and validates", "[config]") {
+  for (std::string dataset : {"mnist", "fashion"})
+    for (std::string method : {"vae", "beta", "cvae", "lambdahot", "kmeans"}) {
+      std::string path = std::string(CLUSTERVAE_SOURCE_DIR) + "/configs/" + dataset + "_" + method + ".json";
+      INFO(path);
+      Config c = load_config_file(path);
+      REQUIRE(c.method == method);
+      REQUIRE(c.dataset == dataset);
+      REQUIRE_NOTHROW(validate(c));
+      REQUIRE(c.beta == (method == "beta" ? 5.0 : 1.0));
+    }
+}
+
+TEST_CASE("key=value overrides are parsed by the key's type", "[config]") {
+  Config c;
+  apply_override(c, "epochs=3");
+  apply_override(c, "lr=0.01");
+  apply_override(c, "method=kmeans");
+  apply_override(c, "evaluate=false");
+  apply_override(c, "seed=18446744073709");
+  REQUIRE(c.epochs == 3);
+  REQUIRE(c.lr == 0.01);
+  REQUIRE(c.method == "kmeans");
+  REQUIRE_FALSE(c.evaluate);
+  REQUIRE(c.seed == 18446744073709ull);
+}
+
+TEST_CASE("bad overrides fail with a one-line message naming the key", "[config]") {
+  Config c;
+  CHECK_THAT(error_of([&] { apply_override(c, "epoch=3"); }), Catch::Contains("unknown key 'epoch'"));
+  CHECK_THAT(error_of([&] { apply_override(c, "epochs=three"); }), Catch::Contains("epochs must be an integer"));
+  CHECK_THAT(error_of([&] { apply_override(c, "epochs=0"); }), Catch::Contains("epochs = 0 is out of range"));
+  CHECK_THAT(error_of([&] { apply_override(c, "lr=nan"); }), Catch::Contains("lr = nan is out of range"));
+  CHECK_THAT(error_of([&] { apply_override(c, "lr=-1"); }), Catch::Contains("lr"));
+  CHECK_THAT(error_of([&] { apply_override(c, "beta=1e9"); }), Catch::Contains("beta"));
+  CHECK_THAT(error_of([&] { apply_override(c, "method=gan"); }), Catch::Contains("'gan' is not one of"));
+  CHECK_THAT(error_of([&] { apply_override(c, "batch_size=99999999999999999999"); }), Catch::Contains("batch_size"));
+  CHECK_THAT(error_of([&] { apply_override(c, "noequals"); }), Catch::Contains("expected key=value"));
+  CHECK_THAT(error_of([&] { apply_override(c, "clusters=-2"); }), Catch::Contains("clusters = -2 is out of range"));
+  for (const std::string& message : {error_of([&] { apply_override(c, "epochs=x"); })})
+    REQUIRE(message.find('\n') == std::string::npos);
+}
+
+TEST_CASE("bad JSON configs fail naming the file and the key", "[config]") {
+  test::ScratchDir dir;
+  auto write = [&](const std::string& text) {
+    std::string path = dir.path + "/c.json";
+    std::ofstream(path) << text;
+    return path;
+  };
+  CHECK_THAT(error_of([&] { load_config_file(dir.path + "/missing.json"); }), Catch::Contains("missing.json: cannot open"));
+  CHECK_THAT(error_of([&] { load_config_file(write("{\"epochs\": 2,")); }), Catch::Contains("not valid JSON"));
+  CHECK_THAT(error_of([&] { load_config_file(write("[1, 2]")); }), Catch::Contains("must be a JSON object"));
+  CHECK_THAT(error_of([&] { load_config_file(write("{\"epochs\": \"2\"}")); }), Catch::Contains("epochs must be an integer"));
+  CHECK_THAT(error_of([&] { load_config_file(write("{\"epochs\": 2.5}")); }), Catch::Contains("epochs must be an integer"));
+  CHECK_THAT(error_of([&] { load_config_file(write("{\"lambda\": -1}")); }), Catch::Contains("lambda = -1"));
+  CHECK_THAT(error_of([&] { load_config_file(write("{\"latent\": 20}")); }), Catch::Contains("unknown key 'latent'"));
+  CHECK_THAT(error_of([&] { load_config_file(write("{\"hidden\": 1e400}")); }), Catch::Contains("c.json"));
+}
+
+TEST_CASE("relations between keys are checked", "[config]") {
+  Config c;
+  c.method = "lambdahot";
+  c.latent_dim = 5;
+  CHECK_THAT(error_of([&] { validate(c); }), Catch::Contains("latent_dim (5) >= classes (10)"));
+  Config custom;
+  custom.dataset = "custom";
+  CHECK_THAT(error_of([&] { validate(custom); }), Catch::Contains("dataset=custom needs"));
+}
+
+TEST_CASE("the resolved config round-trips through JSON", "[config]") {
+  Config c;
+  apply_override(c, "method=cvae");
+  apply_override(c, "lambda=2.5");
+  apply_override(c, "train_limit=300");
+  Config back;
+  apply_json(back, to_json(c), "round trip");
+  REQUIRE(to_json(back) == to_json(c));
+  REQUIRE(back.method == "cvae");
+  REQUIRE(back.lambda == 2.5);
+}
