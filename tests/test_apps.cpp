@@ -1,0 +1,120 @@
+// clustervae-train as a user meets it: bad input is one line on stderr, exit code 2 and no run
+// folder; a diverging run stops with exit code 3 and says where.
+#include <catch2/catch.hpp>
+
+#include <dirent.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <fstream>
+
+#include "engine/io/files.h"
+#include "tests/test_helpers.h"
+
+using namespace cvae;
+
+namespace {
+
+struct Outcome {
+  int code = -1;
+  std::string err;
+};
+
+Outcome run_train(const std::string& args, const std::string& scratch) {
+  std::string err_file = scratch + "/stderr.txt";
+  std::string command = std::string(CLUSTERVAE_TRAIN_BIN) + " " + args + " > /dev/null 2> " + err_file;
+  int status = std::system(command.c_str());
+  Outcome o;
+  o.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  o.err = read_file(err_file);
+  return o;
+}
+
+int entries(const std::string& dir) {
+  DIR* d = ::opendir(dir.c_str());
+  if (!d) return -1;
+  int n = 0;
+  while (dirent* e = ::readdir(d)) n += std::string(e->d_name) != "." && std::string(e->d_name) != "..";
+  ::closedir(d);
+  return n;
+}
+
+bool have_mnist() {
+  struct stat info;
+  return ::stat((std::string(CLUSTERVAE_SOURCE_DIR) + "/data/mnist/t10k-images-idx3-ubyte").c_str(), &info) == 0;
+}
+
+const std::string kConfig = std::string(CLUSTERVAE_SOURCE_DIR) + "/configs/mnist_lambdahot.json";
+
+}  // namespace
+
+TEST_CASE("clustervae-train without arguments prints usage and exits 2", "[apps]") {
+  test::ScratchDir dir;
+  Outcome o = run_train("", dir.path);
+  REQUIRE(o.code == 2);
+  REQUIRE_THAT(o.err, Catch::Contains("usage: clustervae-train"));
+}
+
+TEST_CASE("bad configs and arguments: one line, exit 2, no run folder", "[apps]") {
+  test::ScratchDir dir;
+  std::string out = dir.path + "/runs";
+  std::string bad_json = dir.path + "/bad.json";
+  std::ofstream(bad_json) << "{\"epochs\": 10, \"methd\": \"vae\"}";
+  struct Case { std::string args, phrase; };
+  std::vector<Case> cases = {
+      {dir.path + "/nope.json", "nope.json: cannot open config file"},
+      {bad_json, "unknown key 'methd'"},
+      {kConfig + " out=" + out + " epochs=-1", "epochs = -1 is out of range"},
+      {kConfig + " out=" + out + " device=tpu", "'tpu' is not one of auto, cpu, cuda"},
+      {kConfig + " out=" + out + " lambda=nan", "lambda = nan is out of range"},
+      {kConfig + " out=" + out + " dataset=custom train_images=/nonexistent/x train_labels=/x test_images=/x test_labels=/x",
+       "/nonexistent/x: no such file"},
+      {kConfig + " out=" + out + " latent_dim=4", "needs latent_dim (4) >= classes (10)"},
+  };
+  for (const Case& c : cases) {
+    INFO(c.args);
+    Outcome o = run_train(c.args, dir.path);
+    REQUIRE(o.code == 2);
+    REQUIRE_THAT(o.err, Catch::Contains(c.phrase));
+    REQUIRE(std::count(o.err.begin(), o.err.end(), '\n') == 1);
+    REQUIRE(entries(out) <= 0);  // the runs folder was never made, or is empty
+  }
+}
+
+TEST_CASE("a corrupt data file: one line naming the file, exit 2, no run folder", "[apps]") {
+  test::ScratchDir dir;
+  std::string out = dir.path + "/runs";
+  std::string images = dir.path + "/imgs.idx";
+  std::ofstream(images, std::ios::binary) << std::string("\x00\x00\x08\x03\x00\x00\x00\x02", 8);
+  Outcome o = run_train(kConfig + " out=" + out + " dataset=custom train_images=" + images +
+                            " train_labels=" + images + " test_images=" + images + " test_labels=" + images,
+                        dir.path);
+  REQUIRE(o.code == 2);
+  REQUIRE_THAT(o.err, Catch::Contains(images));
+  REQUIRE(std::count(o.err.begin(), o.err.end(), '\n') == 1);
+  REQUIRE(entries(out) <= 0);
+}
+
+TEST_CASE("more k-means clusters than training images is refused before anything is written", "[apps]") {
+  if (!have_mnist()) { WARN("skipped: no MNIST data (run scripts/setup.sh)"); return; }
+  test::ScratchDir dir;
+  std::string out = dir.path + "/runs";
+  Outcome o = run_train(kConfig + " data_dir=" + CLUSTERVAE_SOURCE_DIR + "/data out=" + out +
+                            " method=kmeans clusters=50 train_limit=20",
+                        dir.path);
+  REQUIRE(o.code == 2);
+  REQUIRE_THAT(o.err, Catch::Contains("clusters = 50 is more than the 20 training images"));
+  REQUIRE(entries(out) <= 0);
+}
+
+TEST_CASE("a diverging run stops with exit 3 naming the step and the last checkpoint", "[apps]") {
+  if (!have_mnist()) { WARN("skipped: no MNIST data (run scripts/setup.sh)"); return; }
+  test::ScratchDir dir;
+  Outcome o = run_train(kConfig + " data_dir=" + CLUSTERVAE_SOURCE_DIR + "/data out=" + dir.path +
+                            "/runs method=vae lr=10 train_limit=2000 test_limit=100 progress=off",
+                        dir.path);
+  REQUIRE(o.code == 3);
+  REQUIRE_THAT(o.err, Catch::Contains("training diverged"));
+  REQUIRE_THAT(o.err, Catch::Contains("step"));
+  REQUIRE_THAT(o.err, Catch::Contains("checkpoint"));
+}
