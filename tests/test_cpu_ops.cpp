@@ -2,6 +2,7 @@
 // form against Monte Carlo, and the float backend against the double templates.
 #include <catch2/catch.hpp>
 
+#include <cfloat>
 #include <cmath>
 #include <functional>
 #include <vector>
@@ -10,6 +11,7 @@
 #include "engine/cpu/bce.h"
 #include "engine/cpu/bias_act.h"
 #include "engine/cpu/cpu_backend.h"
+#include "engine/cpu/fast_math.h"
 #include "engine/cpu/gather.h"
 #include "engine/cpu/gemm_naive.h"
 #include "engine/cpu/reparam_kl.h"
@@ -308,4 +310,36 @@ TEST_CASE("gather turns uint8 rows into x/255 and writes one-hot labels beside t
   REQUIRE(x[ld + 1] == 1.0f);
   REQUIRE(std::vector<float>(x.begin() + 3, x.begin() + 6) == std::vector<float>{1, 0, 0});
   REQUIRE(std::vector<float>(x.begin() + ld + 3, x.begin() + 2 * ld) == std::vector<float>{0, 0, 1});
+}
+
+TEST_CASE("vectorisable exp and log1p agree with the standard library to a few ulp", "[cpu][bce]") {
+  double worst_exp = 0, worst_log = 0;
+  for (int i = 0; i <= 200000; ++i) {
+    float x = -87.0f * static_cast<float>(i) / 200000.0f;
+    double ref = std::exp(static_cast<double>(x));
+    worst_exp = std::max(worst_exp, std::fabs(cpu::exp_nonpositive(x) - ref) / ref);
+    float e = static_cast<float>(i) / 200000.0f;
+    double ref_log = std::log1p(static_cast<double>(e));
+    if (e > 0) worst_log = std::max(worst_log, std::fabs(cpu::log1p_unit(e) - ref_log) / ref_log);
+  }
+  INFO("worst relative error: exp " << worst_exp << ", log1p " << worst_log);
+  REQUIRE(worst_exp < 4 * FLT_EPSILON);
+  REQUIRE(worst_log < 4 * FLT_EPSILON);
+  REQUIRE(cpu::exp_nonpositive(0.0f) == 1.0f);
+  REQUIRE(cpu::exp_nonpositive(-1000.0f) >= 0.0f);
+  REQUIRE(cpu::log1p_unit(0.0f) == 0.0f);
+}
+
+TEST_CASE("float BCE (vectorised math) matches the double reference", "[cpu][bce]") {
+  const int batch = 5, pixels = 300;
+  std::vector<double> logits = random_values(batch * pixels, 70, -40, 40);
+  std::vector<uint8_t> images(batch * pixels);
+  for (size_t i = 0; i < images.size(); ++i) images[i] = static_cast<uint8_t>((i * 91) % 256);
+  std::vector<int32_t> idx = {0, 1, 2, 3, 4};
+  std::vector<double> loss(batch), grad(batch * pixels);
+  cpu::bce_with_logits<double>(logits.data(), images.data(), idx.data(), batch, pixels, 0.5, loss.data(), grad.data());
+  std::vector<float> fl(logits.begin(), logits.end()), floss(batch), fgrad(batch * pixels);
+  cpu::bce_with_logits<float>(fl.data(), images.data(), idx.data(), batch, pixels, 0.5f, floss.data(), fgrad.data());
+  for (int i = 0; i < batch; ++i) REQUIRE(floss[i] == Approx(loss[i]).epsilon(1e-5));
+  for (size_t j = 0; j < grad.size(); ++j) REQUIRE(fgrad[j] == Approx(grad[j]).margin(1e-6));
 }

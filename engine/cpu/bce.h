@@ -6,6 +6,8 @@
 #include <cmath>
 #include <cstdint>
 
+#include "engine/cpu/fast_math.h"
+
 namespace cvae::cpu {
 
 template <class T>
@@ -18,14 +20,23 @@ void bce_with_logits(const T* logits, const uint8_t* images, const int32_t* indi
     const uint8_t* image = images + static_cast<int64_t>(indices[i]) * pixels;
     T* grad = dlogits ? dlogits + static_cast<int64_t>(i) * pixels : nullptr;
     T sum = 0;
-    for (int j = 0; j < pixels; ++j) {
-      T x = static_cast<T>(image[j]) * inv255;
-      T e = std::exp(-std::fabs(l[j]));            // in (0, 1]
-      T positive = l[j] > T(0) ? l[j] : T(0);
-      sum += positive - l[j] * x + std::log1p(e);
-      if (grad) {
-        T sigmoid = l[j] >= T(0) ? T(1) / (T(1) + e) : e / (T(1) + e);
+    if (grad) {
+#pragma omp simd reduction(+ : sum)
+      for (int j = 0; j < pixels; ++j) {
+        T x = static_cast<T>(image[j]) * inv255;
+        T e = exp_nonpositive(-std::fabs(l[j]));  // in (0, 1]
+        T positive = l[j] > T(0) ? l[j] : T(0);
+        sum += positive - l[j] * x + log1p_unit(e);
+        T sigmoid = (l[j] >= T(0) ? T(1) : e) / (T(1) + e);
         grad[j] = grad_scale * (sigmoid - x);
+      }
+    } else {
+#pragma omp simd reduction(+ : sum)
+      for (int j = 0; j < pixels; ++j) {
+        T x = static_cast<T>(image[j]) * inv255;
+        T e = exp_nonpositive(-std::fabs(l[j]));
+        T positive = l[j] > T(0) ? l[j] : T(0);
+        sum += positive - l[j] * x + log1p_unit(e);
       }
     }
     loss[i] = sum;
