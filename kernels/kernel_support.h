@@ -1,0 +1,49 @@
+// What every kernel file includes: the CUDA runtime (nvcc) or its CPU emulation (plain C++ with
+// CLUSTERVAE_EMULATION, DESIGN.md decision 5), the one launch macro both builds share and the one
+// checking macro for CUDA runtime calls. Host-safe: engine/cuda includes it through kernels.h.
+#pragma once
+#include <cstdint>
+#include <string>
+
+#include "engine/error.h"
+
+#ifdef CLUSTERVAE_EMULATION
+#include "kernels/emulation/cuda_emulation.h"  // defines CVAE_LAUNCH as an emulated launch
+#else
+#include <cuda_runtime.h>
+// CVAE_LAUNCH(kernel, grid, block, shared_bytes, stream)(arguments...): one spelling of a launch
+// for both builds, so the launch code under test in CI is the launch code that runs on the GPU.
+#define CVAE_LAUNCH(kernel, grid, block, shared_bytes, stream) \
+  kernel<<<(grid), (block), (shared_bytes), (stream)>>>
+#endif
+
+namespace cvae {
+
+[[noreturn]] inline void fail_cuda_call(const char* call, cudaError_t status, const char* file,
+                                        int line) {
+  fail(std::string("CUDA call ") + call + " failed: " + cudaGetErrorString(status) + " (" + file +
+       ":" + std::to_string(line) + ")");
+}
+
+}  // namespace cvae
+
+// Every CUDA runtime call goes through this: a failure throws cvae::Error naming the call and
+// file:line. After a launch, CVAE_CUDA_CHECK(cudaGetLastError()) catches a refused configuration.
+#define CVAE_CUDA_CHECK(call)                                                         \
+  do {                                                                                \
+    cudaError_t cvae_cuda_status_ = (call);                                           \
+    if (cvae_cuda_status_ != cudaSuccess)                                             \
+      ::cvae::fail_cuda_call(#call, cvae_cuda_status_, __FILE__, __LINE__);           \
+  } while (0)
+
+namespace cvae::kernels {
+
+// Blocks for a grid-stride loop over `work` items: enough to fill the device, never more than
+// needed, at least one (callers return before launching when work == 0).
+inline unsigned grid_for(int64_t work, int threads_per_block, unsigned max_blocks = 8192) {
+  int64_t blocks = (work + threads_per_block - 1) / threads_per_block;
+  if (blocks < 1) blocks = 1;
+  return blocks > max_blocks ? max_blocks : static_cast<unsigned>(blocks);
+}
+
+}  // namespace cvae::kernels

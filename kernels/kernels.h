@@ -1,0 +1,58 @@
+// The launchers of the custom kernels: plain functions taking device pointers, sizes and a stream.
+// Each is defined in the .cu file named beside it, after its kernel; each mirrors the CPU twin of
+// the same name in engine/cpu/ and the Backend op of the same name (engine/backend.h), which checks
+// the shapes before calling. A launcher returns at once when there is no work, checks the launch
+// and never synchronises. Built twice: by nvcc into the CUDA backend, and as C++ against the CUDA
+// emulation (kernels/emulation/) for the CI tests, where "device pointers" are host pointers.
+#pragma once
+#include <cstdint>
+
+#include "engine/backend.h"
+#include "kernels/kernel_support.h"
+
+namespace cvae::kernels {
+
+// fill.cu: data[0:count] = value.
+void fill(float* data, int64_t count, float value, cudaStream_t stream);
+
+// gather.cu: x[i, 0:pixels] = images[indices[i], :] / 255;  x[i, 0:classes] = one_hot(labels[indices[i]]).
+void gather_images(const uint8_t* images, const int32_t* indices, int batch, int pixels, float* x,
+                   int ld_x, cudaStream_t stream);
+void write_one_hot(const int32_t* labels, const int32_t* indices, int batch, int classes, float* x,
+                   int ld_x, cudaStream_t stream);
+
+// bias_act.cu: y = act(y + bias) in place;  dy ← dy ⊙ act'(y), dbias = Σ_rows dy (dbias may be null).
+void bias_act_forward(float* y, int ld, const float* bias, int rows, int cols, Activation act,
+                      cudaStream_t stream);
+void bias_act_backward(float* dy, int ld_dy, const float* y, int ld_y, float* dbias, int rows,
+                       int cols, Activation act, cudaStream_t stream);
+
+// reparam_kl.cu: z, per-sample KL and the chosen prior mean (forward); dμ, dlog σ² (backward).
+void reparam_kl_forward(const float* mu_logvar, const int32_t* batch_indices, int batch, int latent,
+                        const PriorArgs& prior, RngPosition rng, uint32_t batch_offset, bool sample,
+                        float* z, int ld_z, float* kl, cudaStream_t stream);
+void reparam_kl_backward(const float* mu_logvar, int batch, int latent, const PriorArgs& prior,
+                         RngPosition rng, uint32_t batch_offset, const float* dz, int ld_dz,
+                         float kl_weight, float* d_mu_logvar, cudaStream_t stream);
+
+// bce.cu: per-image BCE-with-logits against images[indices[i]]/255 and its gradient (dlogits may be null).
+void bce_with_logits(const float* logits, const uint8_t* images, const int32_t* indices, int batch,
+                     int pixels, float grad_scale, float* loss, float* dlogits, cudaStream_t stream);
+
+// adam.cu: one Adam step (PyTorch semantics) over the flat buffers.
+void adam_step(float* params, const float* grads, float* m, float* v, int64_t count,
+               const AdamArgs& args, cudaStream_t stream);
+
+// reduce.cu: acc[0] += Σ values[0:count], summed in double.
+void accumulate_sum(const float* values, int count, double* acc, cudaStream_t stream);
+
+// lloyd.cu: nearest centroid (lowest index on ties) and its squared distance (distance may be null).
+void lloyd_assign(const float* points, int n, int dim, int ld, const float* centroids, int k,
+                  int32_t* assignment, float* distance, cudaStream_t stream);
+// lloyd.cu: sums[k, :] and counts[k] of the points assigned to each cluster, overwritten. `scratch`
+// holds lloyd_accumulate_scratch_doubles(n, dim, k) doubles of per-chunk partial sums.
+int64_t lloyd_accumulate_scratch_doubles(int n, int dim, int k);
+void lloyd_accumulate(const float* points, int n, int dim, int ld, const int32_t* assignment, int k,
+                      float* sums, float* counts, double* scratch, cudaStream_t stream);
+
+}  // namespace cvae::kernels
