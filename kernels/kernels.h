@@ -7,8 +7,10 @@
 #pragma once
 #include <cstdint>
 
-#include "engine/backend.h"
+// kernel_support.h first: under the emulation it defines __host__/__device__, which engine/rng.h
+// (through backend.h) uses when CLUSTERVAE_EMULATION is set.
 #include "kernels/kernel_support.h"
+#include "engine/backend.h"
 
 namespace cvae::kernels {
 
