@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <iostream>
 #include <string>
+#include <vector>
 
 #include "engine/config.h"
 #include "engine/error.h"
@@ -13,9 +14,11 @@ namespace {
 
 const char* kUsage =
     "usage: clustervae-train CONFIG.json [key=value ...]\n"
+    "       clustervae-train resume=RUN_DIR [epochs=N ...]\n"
     "  trains the model the config describes, evaluates it on the test set and writes a run\n"
     "  folder (config.json, log.jsonl, weights.safetensors, metrics.json) under out=.\n"
-    "  keys: see README.md; e.g. epochs=2 device=cpu seed=3 method=kmeans clusters=20\n";
+    "  keys: see README.md; e.g. epochs=2 device=cpu seed=3 method=kmeans clusters=20\n"
+    "  resume=RUN_DIR continues a run from its last checkpoint in the same folder.\n";
 
 }  // namespace
 
@@ -25,9 +28,16 @@ int main(int argc, char** argv) {
     return argc < 2 ? 2 : 0;
   }
   try {
-    cvae::Config config = cvae::load_config_file(argv[1]);
-    for (int i = 2; i < argc; ++i) cvae::apply_override(config, argv[i]);
-    cvae::ExperimentResult result = cvae::run_experiment(config);
+    std::string first = argv[1];
+    cvae::ExperimentResult result;
+    if (first.rfind("resume=", 0) == 0) {
+      std::vector<std::string> overrides(argv + 2, argv + argc);
+      result = cvae::resume_experiment(first.substr(7), overrides);
+    } else {
+      cvae::Config config = cvae::load_config_file(first);
+      for (int i = 2; i < argc; ++i) cvae::apply_override(config, argv[i]);
+      result = cvae::run_experiment(config);
+    }
     std::cout << result.metrics.dump(2) << "\n";
     std::cout << "run folder: " << result.run_dir << "\n";
     return 0;

@@ -2,8 +2,10 @@
 
 #include <chrono>
 #include <cstdio>
+#include <sstream>
 
 #include "engine/backend.h"
+#include "engine/checkpoint.h"
 #include "engine/data/dataset.h"
 #include "engine/error.h"
 #include "engine/evaluate.h"
@@ -15,52 +17,33 @@ namespace cvae {
 
 namespace {
 
-NamedTensor slice_rows(const std::string& name, const std::vector<float>& params,
-                       const Linear& layer, int first_row, int rows, bool bias) {
-  NamedTensor t;
-  t.name = name;
-  if (bias) {
-    t.shape = {rows};
-    t.values.assign(params.begin() + layer.bias_offset + first_row,
-                    params.begin() + layer.bias_offset + first_row + rows);
-  } else {
-    t.shape = {rows, layer.in};
-    auto begin = params.begin() + layer.weight_offset + static_cast<int64_t>(first_row) * layer.in;
-    t.values.assign(begin, begin + static_cast<int64_t>(rows) * layer.in);
-  }
-  return t;
-}
+// The shared body of a new run and a resumed one.
+ExperimentResult run_in_folder(const Config& config, const std::string& progress_label,
+                               const std::string& resume_dir);
 
 }  // namespace
 
-std::string encode_checkpoint(const ModelState& state, const std::vector<float>& params,
-                              const Config& config, int epoch) {
-  const ParamLayout& L = state.layout;
-  const int latent = state.shape.latent;
-  std::vector<NamedTensor> tensors = {
-      slice_rows("fc1.weight", params, L.fc1, 0, L.fc1.out, false),
-      slice_rows("fc1.bias", params, L.fc1, 0, L.fc1.out, true),
-      slice_rows("fc21.weight", params, L.fc2, 0, latent, false),
-      slice_rows("fc21.bias", params, L.fc2, 0, latent, true),
-      slice_rows("fc22.weight", params, L.fc2, latent, latent, false),
-      slice_rows("fc22.bias", params, L.fc2, latent, latent, true),
-      slice_rows("fc3.weight", params, L.fc3, 0, L.fc3.out, false),
-      slice_rows("fc3.bias", params, L.fc3, 0, L.fc3.out, true),
-      slice_rows("fc4.weight", params, L.fc4, 0, L.fc4.out, false),
-      slice_rows("fc4.bias", params, L.fc4, 0, L.fc4.out, true),
-  };
-  if (state.prior->num_means() > 0)
-    tensors.push_back({"prior.means", {state.prior->num_means(), latent}, state.prior->means()});
-  std::map<std::string, std::string> metadata = {
-      {"format", "clustervae"},
-      {"config", to_json(config).dump()},
-      {"epoch", std::to_string(epoch)},
-      {"step", std::to_string(state.step)},
-  };
-  return encode_safetensors(tensors, metadata);
+ExperimentResult run_experiment(const Config& config, const std::string& progress_label) {
+  return run_in_folder(config, progress_label, "");
 }
 
-ExperimentResult run_experiment(const Config& config, const std::string& progress_label) {
+ExperimentResult resume_experiment(const std::string& run_dir, const std::vector<std::string>& overrides) {
+  for (const std::string& o : overrides) {
+    std::string key = o.substr(0, o.find('='));
+    // Only what does not change the model or its data can differ in a continued run.
+    if (key != "epochs" && key != "device" && key != "threads" && key != "progress" &&
+        key != "evaluate" && key != "eval_batch")
+      fail("argument '" + o + "': a resumed run can change only epochs, device, threads, progress, evaluate, eval_batch");
+  }
+  Config config = load_config_file(run_dir + "/config.json");
+  for (const std::string& o : overrides) apply_override(config, o);
+  return run_in_folder(config, "", run_dir);
+}
+
+namespace {
+
+ExperimentResult run_in_folder(const Config& config, const std::string& progress_label,
+                               const std::string& resume_dir) {
   validate(config);
   HostDataset data = load_dataset(config);
   if (config.method == "kmeans" && config.clusters > data.train.images.count)
@@ -69,7 +52,8 @@ ExperimentResult run_experiment(const Config& config, const std::string& progres
   std::unique_ptr<Backend> backend = make_backend(config.device, config.threads);
 
   ExperimentResult result;
-  result.run_dir = make_run_folder(config.out, config.name);
+  const bool resuming = !resume_dir.empty();
+  result.run_dir = resuming ? resume_dir : make_run_folder(config.out, config.name);
   const std::string dir = result.run_dir;
   nlohmann::json resolved = to_json(config);
   write_file_atomic(dir + "/config.json", resolved.dump(2) + "\n");
@@ -83,14 +67,20 @@ ExperimentResult run_experiment(const Config& config, const std::string& progres
   DeviceSplit train = upload_split(*backend, data.train);
   DeviceSplit test = upload_split(*backend, data.test);
   ModelState state = make_model_state(*backend, config, data.pixels());
-  KMeansResult initial = fit_initial_centroids(*backend, config, state, train);
-  if (state.prior->kind() == PriorKind::nearest_centroid)
-    progress.epoch_line("initial k-means on the untrained encoder: " +
-                        std::to_string(initial.iterations) + " Lloyd iterations, " +
-                        std::to_string(initial.empty_clusters_reseeded) + " empty clusters re-seeded");
-
   const std::string checkpoint = dir + "/weights.safetensors";
   int last_good_epoch = 0;
+  if (resuming) {
+    last_good_epoch = restore_checkpoint(*backend, state, checkpoint);
+    progress.epoch_line("resuming after epoch " + std::to_string(last_good_epoch) + " (step " +
+                        std::to_string(state.step) + ") from " + checkpoint);
+  } else {
+    KMeansResult initial = fit_initial_centroids(*backend, config, state, train);
+    if (state.prior->kind() == PriorKind::nearest_centroid)
+      progress.epoch_line("initial k-means on the untrained encoder: " +
+                          std::to_string(initial.iterations) + " Lloyd iterations, " +
+                          std::to_string(initial.empty_clusters_reseeded) + " empty clusters re-seeded");
+  }
+
   TrainCallbacks callbacks;
   callbacks.progress = [&](int epoch, int64_t done, int64_t total, double loss, double seconds) {
     progress.update(epoch, done, total, loss, seconds);
@@ -108,7 +98,7 @@ ExperimentResult run_experiment(const Config& config, const std::string& progres
       line["empty_clusters"] = r.empty_clusters;
     }
     append_line(dir + "/log.jsonl", line.dump());
-    write_file_atomic(checkpoint, encode_checkpoint(state, download_params(*backend, state), config, r.epoch));
+    write_file_atomic(checkpoint, encode_checkpoint(*backend, state, config, r.epoch));
     last_good_epoch = r.epoch;
     char text[256];
     std::snprintf(text, sizeof text, "epoch %d/%d  loss %.2f  (bce %.2f, kl %.2f)  %.2fs  %.0f img/s",
@@ -120,7 +110,7 @@ ExperimentResult run_experiment(const Config& config, const std::string& progres
     progress.epoch_line(text + extra);
   };
   try {
-    result.epochs = cvae::train(*backend, config, state, train, callbacks);
+    result.epochs = cvae::train(*backend, config, state, train, callbacks, last_good_epoch + 1);
   } catch (const NumericError& e) {
     std::string where = last_good_epoch > 0
                             ? "; last good checkpoint: " + checkpoint + " (epoch " +
@@ -138,15 +128,19 @@ ExperimentResult run_experiment(const Config& config, const std::string& progres
     double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     metrics["evaluation_seconds"] = seconds;
   }
+  // Speed and the last loss from the whole log, so a resumed run reports all its epochs.
   std::vector<double> epoch_seconds;
-  double images_per_second = 0;
-  for (const EpochRecord& r : result.epochs) {
-    epoch_seconds.push_back(r.seconds);
-    images_per_second += r.images_per_second / result.epochs.size();
+  double images_per_second = 0, final_loss = 0;
+  std::istringstream log(read_file(dir + "/log.jsonl"));
+  for (std::string line; std::getline(log, line);) {
+    nlohmann::json entry = nlohmann::json::parse(line);
+    epoch_seconds.push_back(entry["seconds"].get<double>());
+    images_per_second += entry["images_per_second"].get<double>();
+    final_loss = entry["loss"].get<double>();
   }
   metrics["epoch_seconds"] = epoch_seconds;
-  metrics["images_per_second"] = images_per_second;
-  metrics["final_train_loss"] = result.epochs.back().loss;
+  metrics["images_per_second"] = epoch_seconds.empty() ? 0.0 : images_per_second / epoch_seconds.size();
+  metrics["final_train_loss"] = final_loss;
   metrics["method"] = config.method;
   metrics["dataset"] = config.dataset;
   metrics["seed"] = config.seed;
@@ -156,5 +150,7 @@ ExperimentResult run_experiment(const Config& config, const std::string& progres
   result.metrics = metrics;
   return result;
 }
+
+}  // namespace
 
 }  // namespace cvae

@@ -20,9 +20,9 @@ struct ExperimentResult {
 
 ExperimentResult run_experiment(const Config& config, const std::string& progress_label = "");
 
-// The model's weights under the PyTorch VAE example's names (fc1, fc21, fc22, fc3, fc4), plus the
-// prior's means; metadata carries the resolved config, epoch and step.
-std::string encode_checkpoint(const ModelState& state, const std::vector<float>& params,
-                              const Config& config, int epoch);
+// Continues the run in `run_dir` from its checkpoint (weights, Adam moments, step, prior means)
+// up to config.epochs, in the same folder: log.jsonl grows, weights and metrics are rewritten.
+// On the CPU the result is bit-identical to a run that was never interrupted.
+ExperimentResult resume_experiment(const std::string& run_dir, const std::vector<std::string>& overrides);
 
 }  // namespace cvae

@@ -104,7 +104,8 @@ KMeansResult fit_initial_centroids(Backend& backend, const Config& config, Model
 }
 
 std::vector<EpochRecord> train(Backend& backend, const Config& config, ModelState& state,
-                               const DeviceSplit& train, const TrainCallbacks& callbacks) {
+                               const DeviceSplit& train, const TrainCallbacks& callbacks,
+                               int first_epoch) {
   using clock = std::chrono::steady_clock;
   const int capacity = static_cast<int>(std::min<int64_t>(config.batch_size, train.count));
   // Every buffer of the step, made once.
@@ -118,7 +119,7 @@ std::vector<EpochRecord> train(Backend& backend, const Config& config, ModelStat
 
   std::vector<EpochRecord> records;
   double first_loss = 0;
-  for (int epoch = 1; epoch <= config.epochs; ++epoch) {
+  for (int epoch = first_epoch; epoch <= config.epochs; ++epoch) {
     auto started = clock::now();
     std::vector<int32_t> host_order = shuffled_order(train.count, config.seed, epoch);
     backend.upload(order.as<void>(), host_order.data(), sizeof(int32_t) * train.count);

@@ -54,8 +54,10 @@ KMeansResult refit_centroids(Backend& backend, const Config& config, ModelState&
 KMeansResult fit_initial_centroids(Backend& backend, const Config& config, ModelState& state,
                                  const DeviceSplit& train);
 
+// Trains epochs first_epoch..config.epochs (a resumed run starts after its checkpoint's epoch).
 std::vector<EpochRecord> train(Backend& backend, const Config& config, ModelState& state,
-                               const DeviceSplit& train, const TrainCallbacks& callbacks);
+                               const DeviceSplit& train, const TrainCallbacks& callbacks,
+                               int first_epoch = 1);
 
 // Fisher–Yates shuffle of 0..n−1 driven by Philox (seed, epoch): the same order on every backend.
 std::vector<int32_t> shuffled_order(int64_t n, uint64_t seed, int epoch);

@@ -19,4 +19,15 @@ struct NamedTensor {
 std::string encode_safetensors(const std::vector<NamedTensor>& tensors,
                                const std::map<std::string, std::string>& metadata);
 
+struct SafetensorsFile {
+  std::map<std::string, NamedTensor> tensors;
+  std::map<std::string, std::string> metadata;
+};
+
+// Parses a file's bytes; `source` names it in errors. Every field is checked before use: header
+// length within the file, valid JSON, F32 only, shapes whose size matches the byte range, offsets
+// inside the data and not overlapping, metadata string → string.
+SafetensorsFile decode_safetensors(const std::string& bytes, const std::string& source);
+SafetensorsFile read_safetensors(const std::string& path);
+
 }  // namespace cvae

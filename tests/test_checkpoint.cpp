@@ -1,0 +1,151 @@
+// Checkpoints: safetensors round trip, hostile files refused with one line, and a resumed run that
+// ends bit-identical to one never interrupted.
+#include <catch2/catch.hpp>
+
+#include <cstring>
+#include <sys/stat.h>
+
+#include "engine/checkpoint.h"
+#include "engine/cpu/cpu_backend.h"
+#include "engine/error.h"
+#include "engine/experiment.h"
+#include "engine/io/files.h"
+#include "engine/io/safetensors.h"
+#include "tests/test_helpers.h"
+
+using namespace cvae;
+
+namespace {
+
+std::string error_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "";
+}
+
+// A file's bytes with its header replaced (length prefix recomputed) and `data` after it.
+std::string with_header(const std::string& header, const std::string& data) {
+  std::string out(8, '\0');
+  uint64_t n = header.size();
+  for (int i = 0; i < 8; ++i) out[i] = static_cast<char>((n >> (8 * i)) & 0xFF);
+  return out + header + data;
+}
+
+bool have_mnist() {
+  struct stat info;
+  return ::stat((std::string(CLUSTERVAE_SOURCE_DIR) + "/data/mnist/t10k-images-idx3-ubyte").c_str(), &info) == 0;
+}
+
+}  // namespace
+
+TEST_CASE("safetensors encode and decode round-trip tensors and metadata", "[checkpoint]") {
+  std::vector<NamedTensor> tensors = {{"a", {2, 3}, {1, 2, 3, 4, 5, 6}}, {"b", {1}, {-7.5f}}, {"empty", {0}, {}}};
+  std::string bytes = encode_safetensors(tensors, {{"k", "v"}});
+  uint64_t header = 0;
+  std::memcpy(&header, bytes.data(), 8);
+  REQUIRE((8 + header) % 8 == 0);  // data starts 8-byte aligned
+  SafetensorsFile file = decode_safetensors(bytes, "mem");
+  REQUIRE(file.metadata.at("k") == "v");
+  REQUIRE(file.tensors.at("a").shape == std::vector<int64_t>{2, 3});
+  REQUIRE(file.tensors.at("a").values == std::vector<float>{1, 2, 3, 4, 5, 6});
+  REQUIRE(file.tensors.at("b").values == std::vector<float>{-7.5f});
+  REQUIRE(file.tensors.at("empty").values.empty());
+}
+
+TEST_CASE("hostile safetensors files are refused with a one-line error naming the problem", "[checkpoint]") {
+  const std::string data(16, '\0');
+  struct Case { std::string bytes, phrase; };
+  std::string huge(8, '\xff');
+  std::vector<Case> cases = {
+      {"abc", "shorter than its 8-byte header length"},
+      {huge + "{}", "is beyond the file"},
+      {with_header("{not json", data), "not valid JSON"},
+      {with_header("[1,2]", data), "not a JSON object"},
+      {with_header(R"({"t":{"dtype":"F16","shape":[2],"data_offsets":[0,4]}})", data), "expected \"F32\""},
+      {with_header(R"({"t":{"dtype":"F32","shape":[2],"data_offsets":[0,40]}})", data), "outside the 16 data bytes"},
+      {with_header(R"({"t":{"dtype":"F32","shape":[3],"data_offsets":[0,8]}})", data), "8 bytes for 3 float32 values"},
+      {with_header(R"({"t":{"dtype":"F32","shape":[2],"data_offsets":[8,0]}})", data), "data_offsets [8, 0]"},
+      {with_header(R"({"t":{"dtype":"F32","shape":[-2],"data_offsets":[0,8]}})", data), "bad shape"},
+      {with_header(R"({"t":{"dtype":"F32","shape":[4294967296,4294967296],"data_offsets":[0,8]}})", data), "shape too large"},
+      {with_header(R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}})", data), "overlap"},
+      {with_header(R"({"t":{"dtype":"F32","shape":[2]}})", data), "lacks dtype, shape or data_offsets"},
+      {with_header(R"({"__metadata__":{"epoch":3}})", data), "is not a string"},
+  };
+  for (const Case& c : cases) {
+    std::string message = error_of([&] { decode_safetensors(c.bytes, "ckpt.safetensors"); });
+    INFO(c.phrase << " -> " << message);
+    REQUIRE_THAT(message, Catch::Contains("ckpt.safetensors") && Catch::Contains(c.phrase));
+    REQUIRE(message.find('\n') == std::string::npos);
+  }
+}
+
+TEST_CASE("a checkpoint whose shapes do not match the config is refused", "[checkpoint]") {
+  if (!have_mnist()) { WARN("skipped: no MNIST data (run scripts/setup.sh)"); return; }
+  test::ScratchDir dir;
+  Config config;
+  config.method = "lambdahot";
+  config.data_dir = std::string(CLUSTERVAE_SOURCE_DIR) + "/data";
+  config.epochs = 1;
+  config.train_limit = 500;
+  config.test_limit = 100;
+  config.evaluate = false;
+  config.out = dir.path;
+  config.progress = "off";
+  ExperimentResult result = run_experiment(config);
+  CpuBackend backend(1);
+  LoadedRun loaded = load_run(backend, result.run_dir);
+  REQUIRE(loaded.epoch == 1);
+  REQUIRE(loaded.state.step == 4);  // 500 images / 128 per batch
+  // a config with another hidden size cannot take these weights
+  std::string text = read_file(result.run_dir + "/config.json");
+  text.replace(text.find("\"hidden\": 400"), 13, "\"hidden\": 300");
+  write_file_atomic(result.run_dir + "/config.json", text);
+  std::string message = error_of([&] { load_run(backend, result.run_dir); });
+  REQUIRE_THAT(message, Catch::Contains("fc1.weight") && Catch::Contains("the config needs [300, 784]"));
+}
+
+TEST_CASE("a resumed run ends with weights bit-identical to an uninterrupted one", "[checkpoint]") {
+  if (!have_mnist()) { WARN("skipped: no MNIST data (run scripts/setup.sh)"); return; }
+  for (std::string method : {"lambdahot", "kmeans"}) {
+    INFO(method);
+    test::ScratchDir dir;
+    Config config;
+    config.method = method;
+    config.data_dir = std::string(CLUSTERVAE_SOURCE_DIR) + "/data";
+    config.epochs = 3;
+    config.train_limit = 1000;
+    config.test_limit = 200;
+    config.evaluate = false;
+    config.out = dir.path;
+    config.progress = "off";
+    config.threads = 2;
+    ExperimentResult whole = run_experiment(config);
+    config.epochs = 1;
+    config.name = "interrupted";
+    ExperimentResult first = run_experiment(config);
+    ExperimentResult rest = resume_experiment(first.run_dir, {"epochs=3"});
+    REQUIRE(rest.run_dir == first.run_dir);
+    REQUIRE(rest.epochs.size() == 2);
+    SafetensorsFile a = read_safetensors(whole.run_dir + "/weights.safetensors");
+    SafetensorsFile b = read_safetensors(rest.run_dir + "/weights.safetensors");
+    REQUIRE(a.tensors.size() == b.tensors.size());
+    for (const auto& [name, tensor] : a.tensors) {
+      INFO(name);
+      const NamedTensor& other = b.tensors.at(name);
+      REQUIRE(tensor.shape == other.shape);
+      REQUIRE(std::memcmp(tensor.values.data(), other.values.data(), tensor.values.size() * sizeof(float)) == 0);
+    }
+    std::string log = read_file(rest.run_dir + "/log.jsonl");
+    REQUIRE(std::count(log.begin(), log.end(), '\n') == 3);
+  }
+}
+
+TEST_CASE("a resumed run refuses overrides that would change the model", "[checkpoint]") {
+  std::string message = error_of([] { resume_experiment("/nonexistent", {"lr=0.1"}); });
+  REQUIRE_THAT(message, Catch::Contains("'lr=0.1': a resumed run can change only epochs"));
+  message = error_of([] { resume_experiment("/nonexistent", {"epochs=5"}); });
+  REQUIRE_THAT(message, Catch::Contains("/nonexistent/config.json: cannot open"));
+}
