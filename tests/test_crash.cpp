@@ -1,0 +1,111 @@
+// SIGKILL at random moments of a training run (many of them while a checkpoint is being written):
+// every time, the last checkpoint on disk is whole and the run resumes from it.
+#include <catch2/catch.hpp>
+
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <thread>
+
+#include "engine/cpu/cpu_backend.h"
+#include "engine/checkpoint.h"
+#include "engine/experiment.h"
+#include "engine/io/files.h"
+#include "engine/io/safetensors.h"
+#include "tests/test_helpers.h"
+
+extern char** environ;
+
+using namespace cvae;
+
+namespace {
+
+bool exists(const std::string& path) {
+  struct stat info;
+  return ::stat(path.c_str(), &info) == 0;
+}
+
+pid_t start_train(const std::vector<std::string>& args) {
+  std::vector<char*> argv;
+  std::string bin = CLUSTERVAE_TRAIN_BIN;
+  argv.push_back(bin.data());
+  std::vector<std::string> copy = args;
+  for (std::string& a : copy) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
+  posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0);
+  pid_t pid = -1;
+  int rc = posix_spawn(&pid, bin.c_str(), &actions, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  REQUIRE(rc == 0);
+  return pid;
+}
+
+std::string only_run_folder(const std::string& out) {
+  std::string found;
+  for (int attempt = 0; attempt < 200 && found.empty(); ++attempt) {
+    std::string listing = out + "/listing.txt";
+    std::system(("ls " + out + " 2>/dev/null | grep crash > " + listing).c_str());
+    std::string text = read_file(listing);
+    if (!text.empty()) found = out + "/" + text.substr(0, text.find('\n'));
+    else std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return found;
+}
+
+}  // namespace
+
+TEST_CASE("SIGKILL during training never leaves a broken checkpoint, and the run resumes", "[crash]") {
+  std::string data_dir = std::string(CLUSTERVAE_SOURCE_DIR) + "/data";
+  if (!exists(data_dir + "/mnist/t10k-images-idx3-ubyte")) {
+    WARN("skipped: no MNIST data (run scripts/setup.sh)");
+    return;
+  }
+  test::ScratchDir dir;
+  const std::string config = std::string(CLUSTERVAE_SOURCE_DIR) + "/configs/mnist_kmeans.json";
+  // Tiny epochs so that checkpoints (7.8 MB each, written after every epoch) are being written
+  // a good part of the time.
+  pid_t pid = start_train({config, "name=crash", "out=" + dir.path, "data_dir=" + data_dir,
+                           "train_limit=256", "test_limit=100", "epochs=100000", "threads=1",
+                           "progress=off"});
+  std::string run = only_run_folder(dir.path);
+  REQUIRE_FALSE(run.empty());
+  RngPosition at{2024, RngStream::sample, 0};
+  int kills = 0, checked = 0;
+  for (int round = 0; round < 12; ++round) {
+    // wait a random 30–300 ms, then kill without warning
+    int wait_ms = 30 + static_cast<int>(270 * uniform_at(at, round, 0));
+    std::this_thread::sleep_for(std::chrono::milliseconds(wait_ms));
+    ::kill(pid, SIGKILL);
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    ++kills;
+    std::string checkpoint = run + "/weights.safetensors";
+    if (exists(checkpoint)) {
+      SafetensorsFile file = read_safetensors(checkpoint);  // throws if torn
+      REQUIRE(file.tensors.count("fc4.weight") == 1);
+      CpuBackend backend(1);
+      LoadedRun loaded = load_run(backend, run);
+      REQUIRE(loaded.epoch >= 1);
+      ++checked;
+    }
+    // continue the same run, to be killed again
+    pid = start_train({"resume=" + run, "epochs=100000"});
+  }
+  ::kill(pid, SIGKILL);
+  ::waitpid(pid, nullptr, 0);
+  INFO(kills << " kills, " << checked << " checkpoints checked");
+  REQUIRE(checked >= kills / 2);
+  // and the run can still be finished: resume to a few epochs past the last checkpoint
+  CpuBackend backend(1);
+  int done = load_run(backend, run).epoch;
+  ExperimentResult result = resume_experiment(run, {"epochs=" + std::to_string(done + 2), "progress=off", "evaluate=false"});
+  REQUIRE(result.epochs.size() == 2);
+}
