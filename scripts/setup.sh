@@ -8,6 +8,8 @@ data="${CLUSTERVAE_DATA:-$repo/data}"
 
 packages=(cmake ninja-build g++ make catch2 nlohmann-json3-dev libdnnl-dev zlib1g-dev
           libpng-dev dataset-fashion-mnist ca-certificates)
+# clang and its sanitizer runtimes: the libFuzzer targets (scripts/fuzz.sh).
+packages+=(clang libclang-rt-14-dev)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
