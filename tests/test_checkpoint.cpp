@@ -10,6 +10,7 @@
 #include "engine/error.h"
 #include "engine/experiment.h"
 #include "engine/io/files.h"
+#include "engine/io/npy.h"
 #include "engine/io/safetensors.h"
 #include "tests/test_helpers.h"
 
@@ -148,4 +149,22 @@ TEST_CASE("a resumed run refuses overrides that would change the model", "[check
   REQUIRE_THAT(message, Catch::Contains("'lr=0.1': a resumed run can change only epochs"));
   message = error_of([] { resume_experiment("/nonexistent", {"epochs=5"}); });
   REQUIRE_THAT(message, Catch::Contains("/nonexistent/config.json: cannot open"));
+}
+
+TEST_CASE("npy files carry the NumPy 1.0 header, 64-byte aligned data and the values", "[checkpoint]") {
+  std::vector<float> values = {1.5f, -2.0f, 3.25f, 0.0f, 7.0f, 8.0f};
+  std::string bytes = encode_npy_f32(values, {2, 3});
+  REQUIRE(bytes.substr(0, 6) == "\x93NUMPY");
+  REQUIRE(bytes[6] == 1);
+  size_t header_length = static_cast<unsigned char>(bytes[8]) | (static_cast<unsigned char>(bytes[9]) << 8);
+  REQUIRE((10 + header_length) % 64 == 0);
+  std::string header = bytes.substr(10, header_length);
+  REQUIRE_THAT(header, Catch::Contains("'descr': '<f4'") && Catch::Contains("'shape': (2,3)") &&
+                           Catch::Contains("'fortran_order': False"));
+  REQUIRE(header.back() == '\n');
+  REQUIRE(bytes.size() == 10 + header_length + values.size() * sizeof(float));
+  REQUIRE(std::memcmp(bytes.data() + 10 + header_length, values.data(), values.size() * sizeof(float)) == 0);
+  std::string labels = encode_npy_i32({3, 1, 4}, {3});
+  REQUIRE_THAT(labels, Catch::Contains("'descr': '<i4'") && Catch::Contains("'shape': (3,)"));
+  REQUIRE_THROWS_AS(encode_npy_f32(values, {4, 2}), Error);
 }
