@@ -119,7 +119,7 @@ Field flag_field(const char* key, bool Config::*member) {
 const std::vector<Field>& fields() {
   static const std::vector<Field> table = {
       text_field("name", &Config::name, {}),
-      text_field("method", &Config::method, {"vae", "beta", "cvae", "lambdahot", "kmeans"}),
+      text_field("method", &Config::method, {"vae", "beta", "cvae", "lambdahot", "kmeans", "movable"}),
       text_field("arch", &Config::arch, {"mlp"}),
       text_field("dataset", &Config::dataset, {"mnist", "fashion", "custom"}),
       text_field("data_dir", &Config::data_dir, {}),
@@ -135,6 +135,8 @@ const std::vector<Field>& fields() {
       real_field("beta", &Config::beta, 0.0, 1000.0),
       real_field("lambda", &Config::lambda, 0.0, 1000.0),
       integer_field("clusters", &Config::clusters, 1, 4096),
+      text_field("anchor", &Config::anchor, {"spread", "none"}),
+      real_field("min_centre_distance", &Config::min_centre_distance, -1.0, 1000.0),
       integer_field("lloyd_iterations", &Config::lloyd_iterations, 1, 10000),
       integer_field("latent_dim", &Config::latent_dim, 1, 4096),
       integer_field("hidden", &Config::hidden, 1, 65536),
@@ -197,14 +199,17 @@ void apply_override(Config& config, const std::string& assignment) {
 }
 
 void validate(const Config& config) {
-  if (config.method == "lambdahot" && config.latent_dim < config.classes)
-    fail("config: method=lambdahot needs latent_dim (" + std::to_string(config.latent_dim) +
+  if ((config.method == "lambdahot" || config.method == "movable") && config.latent_dim < config.classes)
+    fail("config: method=" + config.method + " needs latent_dim (" + std::to_string(config.latent_dim) +
          ") >= classes (" + std::to_string(config.classes) + ")");
   if (config.dataset == "custom" &&
       (config.train_images.empty() || config.train_labels.empty() ||
        config.test_images.empty() || config.test_labels.empty()))
     fail("config: dataset=custom needs train_images, train_labels, test_images and test_labels");
   if (config.out.empty()) fail("config: out must name a folder");
+  if (config.method == "movable" && config.min_centre_distance > config.lambda * std::sqrt(2.0))
+    fail("config: min_centre_distance (" + std::to_string(config.min_centre_distance) +
+         ") must not exceed the initial centre distance λ√2 (" + std::to_string(config.lambda * std::sqrt(2.0)) + ")");
 }
 
 nlohmann::json to_json(const Config& config) {

@@ -11,7 +11,7 @@ namespace cvae {
 
 struct Config {
   std::string name = "run";          // run folder prefix
-  std::string method = "vae";        // vae | beta | cvae | lambdahot | kmeans
+  std::string method = "vae";        // vae | beta | cvae | lambdahot | kmeans | movable
   std::string arch = "mlp";          // mlp
   std::string dataset = "mnist";     // mnist | fashion | custom (custom: the four paths below)
   std::string data_dir = "";         // default: $CLUSTERVAE_DATA, else ./data
@@ -24,6 +24,8 @@ struct Config {
   double beta = 1.0;                 // weight of the KL term
   double lambda = 5.0;               // lambda-hot: prior mean λ·e_y on the first `classes` dims
   int clusters = 10;                 // kmeans: K
+  std::string anchor = "spread";     // movable: spread | none (see engine/movable.h)
+  double min_centre_distance = -1;   // movable: no two centres closer (−1: λ/√2, half λ-hot's λ√2)
   int lloyd_iterations = 50;         // kmeans: at most this many Lloyd steps per re-fit
   int latent_dim = 20;
   int hidden = 400;

@@ -1,5 +1,6 @@
 #include "engine/experiment.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <sstream>
@@ -10,12 +11,45 @@
 #include "engine/error.h"
 #include "engine/evaluate.h"
 #include "engine/io/files.h"
+#include "engine/io/heatmap_svg.h"
+#include "engine/movable.h"
 #include "engine/io/safetensors.h"
 #include "engine/progress.h"
 
 namespace cvae {
 
 namespace {
+
+// centres.json (the prior's class means and their pairwise distances) and a heat map of the
+// distances, so a user can see which classes the model put close together.
+void write_centres(const std::string& dir, const Config& config, const ModelState& state) {
+  const int k = state.prior->num_means(), latent = state.shape.latent;
+  const std::vector<float>& centres = state.prior->means();
+  std::vector<double> distances = pairwise_distances(centres, k, latent);
+  std::vector<std::string> names = class_names(config.dataset, k);
+  nlohmann::ordered_json j;
+  j["method"] = config.method;
+  j["classes"] = names;
+  j["centres"] = nlohmann::ordered_json::array();
+  j["distances"] = nlohmann::ordered_json::array();
+  for (int a = 0; a < k; ++a) {
+    j["centres"].push_back(std::vector<float>(centres.begin() + a * latent, centres.begin() + (a + 1) * latent));
+    j["distances"].push_back(std::vector<double>(distances.begin() + a * k, distances.begin() + (a + 1) * k));
+  }
+  nlohmann::ordered_json closest = nlohmann::ordered_json::array();
+  std::vector<std::pair<double, std::pair<int, int>>> pairs;
+  for (int a = 0; a < k; ++a)
+    for (int b = a + 1; b < k; ++b) pairs.push_back({distances[a * k + b], {a, b}});
+  std::sort(pairs.begin(), pairs.end());
+  for (size_t p = 0; p < pairs.size() && p < 5; ++p)
+    closest.push_back({{"classes", {names[pairs[p].second.first], names[pairs[p].second.second]}},
+                       {"distance", pairs[p].first}});
+  j["closest_pairs"] = closest;
+  write_file_atomic(dir + "/centres.json", j.dump(2) + "\n");
+  write_file_atomic(dir + "/centre_distances.svg",
+                    heatmap_svg(distances, k, names, "Distances between class centres (" + config.method +
+                                                         ", " + config.dataset + ")"));
+}
 
 // The shared body of a new run and a resumed one.
 ExperimentResult run_in_folder(const Config& config, const std::string& progress_label,
@@ -97,6 +131,12 @@ ExperimentResult run_in_folder(const Config& config, const std::string& progress
       line["lloyd_iterations"] = r.lloyd_iterations;
       line["empty_clusters"] = r.empty_clusters;
     }
+    if (config.method == "movable") {
+      line["centre_spread"] = r.centre_spread;
+      line["min_centre_distance"] = r.min_centre_distance;
+      line["centre_spread_before_anchor"] = r.centre_spread_before_anchor;
+      line["min_centre_distance_before_anchor"] = r.min_distance_before_anchor;
+    }
     append_line(dir + "/log.jsonl", line.dump());
     write_file_atomic(checkpoint, encode_checkpoint(*backend, state, config, r.epoch));
     last_good_epoch = r.epoch;
@@ -107,6 +147,13 @@ ExperimentResult run_in_folder(const Config& config, const std::string& progress
     if (state.prior->kind() == PriorKind::nearest_centroid)
       extra = "  k-means: " + std::to_string(r.lloyd_iterations) + " iterations, " +
               std::to_string(r.empty_clusters) + " empty";
+    if (config.method == "movable") {
+      char geometry[160];
+      std::snprintf(geometry, sizeof geometry, "  centres: spread %.2f, closest pair %.2f (before anchor %.2f, %.2f)",
+                    r.centre_spread, r.min_centre_distance, r.centre_spread_before_anchor,
+                    r.min_distance_before_anchor);
+      extra = geometry;
+    }
     progress.epoch_line(text + extra);
   };
   try {
@@ -118,6 +165,8 @@ ExperimentResult run_in_folder(const Config& config, const std::string& progress
                             : "; no checkpoint was written";
     throw NumericError(std::string(e.what()) + where);
   }
+
+  if (config.method == "movable" || config.method == "lambdahot") write_centres(dir, config, state);
 
   nlohmann::ordered_json metrics;
   if (config.evaluate) {

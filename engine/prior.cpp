@@ -13,7 +13,7 @@ std::vector<float> lambda_hot_means(int classes, int latent, float lambda) {
 
 Prior::Prior(Backend& backend, const Config& config)
     : backend_(backend), latent_(config.latent_dim) {
-  if (config.method == "lambdahot") {
+  if (config.method == "lambdahot" || config.method == "movable") {
     kind_ = PriorKind::class_mean;
     num_means_ = config.classes;
     set_means(lambda_hot_means(config.classes, config.latent_dim, static_cast<float>(config.lambda)));

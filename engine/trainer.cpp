@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "engine/error.h"
+#include "engine/movable.h"
 
 namespace cvae {
 
@@ -97,6 +98,42 @@ KMeansResult refit_centroids(Backend& backend, const Config& config, ModelState&
   return result;
 }
 
+double movable_min_distance(const Config& config) {
+  return config.min_centre_distance >= 0 ? config.min_centre_distance : config.lambda / std::sqrt(2.0);
+}
+
+void refit_class_centres(Backend& backend, const Config& config, ModelState& state,
+                         const DeviceSplit& train, EpochRecord& record) {
+  const int latent = state.shape.latent, k = config.classes;
+  Buffer mu = encode_split(backend, state, train, config.eval_batch);
+  Buffer sums = backend.allocate(sizeof(float) * k * latent);
+  Buffer counts = backend.allocate(sizeof(float) * k);
+  // One Lloyd accumulation whose assignment is the label.
+  backend.lloyd_accumulate(mu.f32(), static_cast<int>(train.count), latent, 2 * latent,
+                           train.labels.as<int32_t>(), k, sums.f32(), counts.f32());
+  std::vector<float> host_sums(static_cast<size_t>(k) * latent), host_counts(k);
+  backend.download(host_sums.data(), sums.as<void>(), sizeof(float) * host_sums.size());
+  backend.download(host_counts.data(), counts.as<void>(), sizeof(float) * k);
+  std::vector<float> centres = class_means(host_sums, host_counts, state.prior->means(), k, latent);
+  auto min_distance = [&](const std::vector<float>& c) {
+    std::vector<double> d = pairwise_distances(c, k, latent);
+    double smallest = 1e300;
+    for (int a = 0; a < k; ++a)
+      for (int b = a + 1; b < k; ++b) smallest = std::min(smallest, d[static_cast<size_t>(a) * k + b]);
+    return smallest;
+  };
+  record.centre_spread_before_anchor = centre_geometry(centres, k, latent).spread;
+  record.min_distance_before_anchor = min_distance(centres);
+  if (config.anchor == "spread") {
+    CentreGeometry target = centre_geometry(
+        lambda_hot_means(k, latent, static_cast<float>(config.lambda)), k, latent);
+    centres = anchor_centres(centres, k, latent, target, movable_min_distance(config));
+  }
+  record.centre_spread = centre_geometry(centres, k, latent).spread;
+  record.min_centre_distance = min_distance(centres);
+  state.prior->set_means(centres);
+}
+
 KMeansResult fit_initial_centroids(Backend& backend, const Config& config, ModelState& state,
                                    const DeviceSplit& train) {
   if (state.prior->kind() != PriorKind::nearest_centroid) return {};
@@ -185,6 +222,7 @@ std::vector<EpochRecord> train(Backend& backend, const Config& config, ModelStat
       record.lloyd_iterations = refit.iterations;
       record.empty_clusters = refit.empty_clusters_reseeded;
     }
+    if (config.method == "movable") refit_class_centres(backend, config, state, train, record);
     record.seconds = std::chrono::duration<double>(clock::now() - started).count();
     records.push_back(record);
     if (callbacks.epoch_done) callbacks.epoch_done(record);

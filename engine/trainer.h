@@ -33,6 +33,8 @@ struct EpochRecord {
   double loss = 0, bce = 0, kl = 0;  // per image, averaged over the epoch
   double seconds = 0, images_per_second = 0;
   int lloyd_iterations = 0, empty_clusters = 0;  // kmeans re-fit after this epoch
+  double centre_spread = 0, min_centre_distance = 0;  // movable: geometry after the re-fit
+  double centre_spread_before_anchor = 0, min_distance_before_anchor = 0;
 };
 
 struct TrainCallbacks {
@@ -49,6 +51,14 @@ Buffer encode_split(Backend& backend, const ModelState& state, const DeviceSplit
 // `warm` is false, else from the prior's current centroids; the result becomes the prior.
 KMeansResult refit_centroids(Backend& backend, const Config& config, ModelState& state,
                              const DeviceSplit& train, bool warm);
+
+// Movable centres: class means of μ over the training set, then the anchor (engine/movable.h).
+// Fills the geometry fields of `record`.
+void refit_class_centres(Backend& backend, const Config& config, ModelState& state,
+                         const DeviceSplit& train, EpochRecord& record);
+
+// The movable method's anchor bound: min_centre_distance, or λ/√2 when it is −1.
+double movable_min_distance(const Config& config);
 
 // Fits the K-Means VAE's initial centroids on the untrained encoder (no-op for other methods).
 KMeansResult fit_initial_centroids(Backend& backend, const Config& config, ModelState& state,

@@ -1,0 +1,14 @@
+// A labelled heat map of a square matrix (e.g. distances between class centres) as a standalone SVG.
+#pragma once
+#include <string>
+#include <vector>
+
+namespace cvae {
+
+std::string heatmap_svg(const std::vector<double>& matrix, int n, const std::vector<std::string>& labels,
+                        const std::string& title);
+
+// Human names of the classes of a data set (digits for MNIST, garments for FashionMNIST).
+std::vector<std::string> class_names(const std::string& dataset, int classes);
+
+}  // namespace cvae
