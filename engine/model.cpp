@@ -138,7 +138,8 @@ void model_forward(Backend& backend, const ModelShape& shape, const ParamLayout&
 
 void model_backward(Backend& backend, const ModelShape& shape, const ParamLayout& layout,
                     const float* params, float* grads, Workspace& ws, const BatchInput& input,
-                    const PriorArgs& prior, RngPosition rng, float kl_weight) {
+                    const PriorArgs& prior, RngPosition rng, uint32_t batch_offset,
+                    float kl_weight) {
   const int batch = input.batch;
   const float inv_batch = 1.0f / static_cast<float>(batch);
   // fc4: logits = h3 W4ᵀ + b4
@@ -161,7 +162,7 @@ void model_backward(Backend& backend, const ModelShape& shape, const ParamLayout
   PriorArgs with_chosen = prior;
   with_chosen.chosen = ws.chosen.as<int32_t>();
   backend.reparam_kl_backward(ws.mu_logvar.f32(), input.indices, batch, shape.latent, with_chosen,
-                              rng, 0, ws.d_z.f32(), shape.latent, kl_weight * inv_batch,
+                              rng, batch_offset, ws.d_z.f32(), shape.latent, kl_weight * inv_batch,
                               ws.d_mu_logvar.f32());
   // fc2: mu_logvar = h1 W2ᵀ + b2
   backend.bias_act_backward(ws.d_mu_logvar.f32(), 2 * shape.latent, ws.mu_logvar.f32(),

@@ -81,10 +81,12 @@ void model_encode(Backend& backend, const ModelShape& shape, const ParamLayout& 
 void model_decode(Backend& backend, const ModelShape& shape, const ParamLayout& layout,
                   const float* params, Workspace& ws, int batch);
 
-// Backward of  mean_i (bce_i + kl_weight · kl_i)  after model_forward (sample = true, training = true): writes the
+// Backward of  mean_i (bce_i + kl_weight · kl_i)  after model_forward (sample = true, training = true,
+// the same rng and batch_offset): writes the
 // whole gradient buffer (every entry, so it needs no zeroing).
 void model_backward(Backend& backend, const ModelShape& shape, const ParamLayout& layout,
                     const float* params, float* grads, Workspace& ws, const BatchInput& input,
-                    const PriorArgs& prior, RngPosition rng, float kl_weight);
+                    const PriorArgs& prior, RngPosition rng, uint32_t batch_offset,
+                    float kl_weight);
 
 }  // namespace cvae

@@ -5,7 +5,9 @@
 #include <cmath>
 #include <cstdint>
 
-#if defined(__CUDACC__) || defined(CLUSTERVAE_EMULATION)
+// Under the CUDA emulation (kernels/emulation/) device code is plain host code, so only nvcc
+// needs the qualifiers.
+#if defined(__CUDACC__)
 #define CVAE_HD __host__ __device__
 #else
 #define CVAE_HD

@@ -173,7 +173,7 @@ std::vector<EpochRecord> train(Backend& backend, const Config& config, ModelStat
       model_forward(backend, state.shape, state.layout, state.params.f32(), ws, input, prior,
                     noise, 0, true, true);
       model_backward(backend, state.shape, state.layout, state.params.f32(), state.grads.f32(),
-                     ws, input, prior, noise, kl_weight);
+                     ws, input, prior, noise, 0, kl_weight);
       adam.step = state.step;
       backend.adam_step(state.params.f32(), state.grads.f32(), state.adam_m.f32(),
                         state.adam_v.f32(), state.layout.total, adam);

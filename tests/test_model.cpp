@@ -83,7 +83,7 @@ TEST_CASE("model gradient matches finite differences along random directions, ev
 
     model_forward(backend, state.shape, state.layout, state.params.f32(), ws, input, prior, rng, 0, true, true);
     model_backward(backend, state.shape, state.layout, state.params.f32(), state.grads.f32(), ws,
-                   input, prior, rng, w);
+                   input, prior, rng, 0, w);
     std::vector<float> grad(state.grads.f32(), state.grads.f32() + state.layout.total);
     std::vector<float> theta(state.params.f32(), state.params.f32() + state.layout.total);
 

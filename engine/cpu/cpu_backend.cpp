@@ -70,6 +70,11 @@ void CpuBackend::gemm(bool trans_a, bool trans_b, int m, int n, int k, float alp
   require(m >= 0 && n >= 0 && k >= 0, "gemm", "negative size");
   require(lda >= (trans_a ? m : k) && ldb >= (trans_b ? k : n) && ldc >= n, "gemm",
           "leading dimension smaller than the row");
+  if (k == 0) {  // C = beta·C, as the interface (and cuBLAS) define it; oneDNN leaves C alone
+    for (int i = 0; i < m; ++i)
+      for (int j = 0; j < n; ++j) c[static_cast<int64_t>(i) * ldc + j] *= beta;
+    return;
+  }
   cpu::sgemm(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
 }
 
@@ -122,6 +127,7 @@ void CpuBackend::reparam_kl_backward(const float* mu_logvar, const int32_t*, int
 void CpuBackend::bce_with_logits(const float* logits, const uint8_t* images,
                                  const int32_t* indices, int batch, int pixels, float grad_scale,
                                  float* loss, float* dlogits) {
+  require(batch >= 0 && pixels >= 1, "bce_with_logits", "batch must be >= 0 and pixels >= 1");
   cpu::bce_with_logits(logits, images, indices, batch, pixels, grad_scale, loss, dlogits);
 }
 

@@ -177,19 +177,25 @@ inline void resume(Emulator& emu, unsigned linear) {
   emu.current = nullptr;
 }
 
+// Out of line: getcontext "returns twice" as far as the compiler knows, which must not touch the
+// scheduler loop's variables.
+__attribute__((noinline)) inline void prepare_fiber(Fiber& fiber, unsigned linear) {
+  fiber.index = uint3{linear % blockDim.x, (linear / blockDim.x) % blockDim.y,
+                      linear / (blockDim.x * blockDim.y)};
+  fiber.state = FiberState::runnable;
+  getcontext(&fiber.context);
+  fiber.context.uc_stack.ss_sp = fiber.stack.get();
+  fiber.context.uc_stack.ss_size = Emulator::kStackBytes;
+  fiber.context.uc_link = nullptr;
+  makecontext(&fiber.context, fiber_entry, 0);
+}
+
 // Runs one block to completion: rounds of "resume every runnable fiber", then release whichever
 // barrier every live participant has reached. Nothing to release with fibers still live is a
 // deadlock (threads of one block or warp waiting at different barriers), reported as an error.
 inline void run_block(Emulator& emu, unsigned threads) {
   for (unsigned t = 0; t < threads; ++t) {
-    Fiber& fiber = emu.fibers[t];
-    fiber.index = uint3{t % blockDim.x, (t / blockDim.x) % blockDim.y, t / (blockDim.x * blockDim.y)};
-    fiber.state = FiberState::runnable;
-    getcontext(&fiber.context);
-    fiber.context.uc_stack.ss_sp = fiber.stack.get();
-    fiber.context.uc_stack.ss_size = Emulator::kStackBytes;
-    fiber.context.uc_link = nullptr;
-    makecontext(&fiber.context, fiber_entry, 0);
+    prepare_fiber(emu.fibers[t], t);
     emu.lanes[t] = Lane{};
   }
   for (;;) {

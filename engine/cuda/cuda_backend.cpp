@@ -1,0 +1,259 @@
+// The CUDA backend (see cuda_backend.h). Every op checks shapes once, as the CPU backend does, then
+// enqueues work on the backend's one stream: a custom kernel (kernels/kernels.h) or a cuBLAS call.
+// Only upload and download wait for the stream (the host memory must be complete when they
+// return); everything else is asynchronous and ordered by the stream.
+#include "engine/cuda/cuda_backend.h"
+
+#include <cuda_runtime.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <string>
+
+#include "engine/cuda/cuda_check.h"
+#include "engine/error.h"
+#include "kernels/kernels.h"
+
+namespace cvae {
+
+namespace {
+
+void require(bool condition, const char* op, const char* what) {
+  if (!condition) fail(std::string("cuda backend: ") + op + ": " + what);
+}
+
+class CudaBackend final : public Backend {
+ public:
+  explicit CudaBackend(int device) : device_(device) {
+    CVAE_CUDA_CHECK(cudaSetDevice(device_));
+    CVAE_CUDA_CHECK(cudaGetDeviceProperties(&properties_, device_));
+    CVAE_CUDA_CHECK(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking));
+    try {
+      CVAE_CUBLAS_CHECK(cublasCreate(&cublas_));
+      CVAE_CUBLAS_CHECK(cublasSetStream(cublas_, stream_));
+      // Plain FP32 GEMMs (no TF32), so results stay comparable with the CPU reference.
+      CVAE_CUBLAS_CHECK(cublasSetMathMode(cublas_, CUBLAS_DEFAULT_MATH));
+      CVAE_CUBLAS_CHECK(cublasSetPointerMode(cublas_, CUBLAS_POINTER_MODE_HOST));
+    } catch (...) {
+      if (cublas_) cublasDestroy(cublas_);
+      cudaStreamDestroy(stream_);
+      throw;
+    }
+  }
+
+  ~CudaBackend() override {
+    // Destructors must not throw: failures here are reported and otherwise ignored.
+    report_failure([&] { CVAE_CUDA_CHECK(cudaStreamSynchronize(stream_)); });
+    if (scratch_) report_failure([&] { CVAE_CUDA_CHECK(cudaFree(scratch_)); });
+    report_failure([&] { CVAE_CUBLAS_CHECK(cublasDestroy(cublas_)); });
+    report_failure([&] { CVAE_CUDA_CHECK(cudaStreamDestroy(stream_)); });
+  }
+
+  std::string name() const override { return "cuda"; }
+
+  std::string device_description() const override {
+    int driver = 0, runtime = 0;
+    cudaDriverGetVersion(&driver);
+    cudaRuntimeGetVersion(&runtime);
+    char text[512];
+    std::snprintf(text, sizeof text,
+                  "%s (device %d, compute capability %d.%d, %d SMs, %.1f GiB; driver %d.%d, "
+                  "runtime %d.%d)",
+                  properties_.name, device_, properties_.major, properties_.minor,
+                  properties_.multiProcessorCount,
+                  static_cast<double>(properties_.totalGlobalMem) / (1024.0 * 1024.0 * 1024.0),
+                  driver / 1000, (driver % 1000) / 10, runtime / 1000, (runtime % 1000) / 10);
+    return text;
+  }
+
+  // ---- memory ----
+  Buffer allocate(size_t bytes) override {
+    size_t rounded = std::max<size_t>(256, (bytes + 255) / 256 * 256);
+    void* data = nullptr;
+    CVAE_CUDA_CHECK(cudaMalloc(&data, rounded));
+    CVAE_CUDA_CHECK(cudaMemsetAsync(data, 0, rounded, stream_));
+    return Buffer(this, data, bytes);
+  }
+
+  void release(void* data) override {
+    // Called from Buffer's destructor: the stream may still use the memory, so wait first.
+    report_failure([&] {
+      CVAE_CUDA_CHECK(cudaStreamSynchronize(stream_));
+      CVAE_CUDA_CHECK(cudaFree(data));
+    });
+  }
+
+  void upload(void* dst, const void* src_host, size_t bytes) override {
+    if (bytes == 0) return;
+    CVAE_CUDA_CHECK(cudaMemcpyAsync(dst, src_host, bytes, cudaMemcpyHostToDevice, stream_));
+    CVAE_CUDA_CHECK(cudaStreamSynchronize(stream_));  // the caller may reuse src_host at once
+  }
+
+  void download(void* dst_host, const void* src, size_t bytes) override {
+    if (bytes == 0) return;
+    CVAE_CUDA_CHECK(cudaMemcpyAsync(dst_host, src, bytes, cudaMemcpyDeviceToHost, stream_));
+    CVAE_CUDA_CHECK(cudaStreamSynchronize(stream_));
+  }
+
+  void copy(void* dst, const void* src, size_t bytes) override {
+    if (bytes == 0) return;
+    CVAE_CUDA_CHECK(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToDevice, stream_));
+  }
+
+  void fill(float* data, int64_t count, float value) override {
+    require(count >= 0, "fill", "negative count");
+    kernels::fill(data, count, value, stream_);
+  }
+
+  void synchronize() override { CVAE_CUDA_CHECK(cudaStreamSynchronize(stream_)); }
+
+  // ---- dense algebra ----
+  // Row-major C = op(A)·op(B) is column-major Cᵀ = op(B)ᵀ·op(A)ᵀ, and a row-major matrix with
+  // leading dimension ld is its transpose in column-major with the same ld. So cuBLAS gets the
+  // operands swapped (B first), the sizes (n, m, k), and each operand's own transpose flag.
+  void gemm(bool trans_a, bool trans_b, int m, int n, int k, float alpha, const float* a, int lda,
+            const float* b, int ldb, float beta, float* c, int ldc) override {
+    require(m >= 0 && n >= 0 && k >= 0, "gemm", "negative size");
+    require(lda >= (trans_a ? m : k) && ldb >= (trans_b ? k : n) && ldc >= n, "gemm",
+            "leading dimension smaller than the row");
+    if (m == 0 || n == 0) return;
+    // With k = 0 the operands are not read (C = beta·C), but cuBLAS still wants ld >= 1.
+    CVAE_CUBLAS_CHECK(cublasSgemm(cublas_, trans_b ? CUBLAS_OP_T : CUBLAS_OP_N,
+                                  trans_a ? CUBLAS_OP_T : CUBLAS_OP_N, n, m, k, &alpha, b,
+                                  std::max(ldb, 1), a, std::max(lda, 1), &beta, c, ldc));
+  }
+
+  void bias_act_forward(float* y, int ld, const float* bias, int rows, int cols,
+                        Activation act) override {
+    require(ld >= cols, "bias_act_forward", "ld smaller than cols");
+    kernels::bias_act_forward(y, ld, bias, rows, cols, act, stream_);
+  }
+
+  void bias_act_backward(float* dy, int ld_dy, const float* y, int ld_y, float* dbias, int rows,
+                         int cols, Activation act) override {
+    require(ld_dy >= cols && ld_y >= cols, "bias_act_backward", "ld smaller than cols");
+    kernels::bias_act_backward(dy, ld_dy, y, ld_y, dbias, rows, cols, act, stream_);
+  }
+
+  // ---- data ----
+  void gather_images(const uint8_t* images, const int32_t* indices, int batch, int pixels,
+                     float* x, int ld_x) override {
+    require(ld_x >= pixels, "gather_images", "ld smaller than pixels");
+    kernels::gather_images(images, indices, batch, pixels, x, ld_x, stream_);
+  }
+
+  void write_one_hot(const int32_t* labels, const int32_t* indices, int batch, int classes,
+                     float* x, int ld_x) override {
+    require(ld_x >= classes, "write_one_hot", "ld smaller than classes");
+    kernels::write_one_hot(labels, indices, batch, classes, x, ld_x, stream_);
+  }
+
+  // ---- the VAE's own ops ----
+  void reparam_kl_forward(const float* mu_logvar, const int32_t* batch_indices, int batch,
+                          int latent, const PriorArgs& prior, RngPosition rng,
+                          uint32_t batch_offset, bool sample, float* z, int ld_z,
+                          float* kl) override {
+    require(!z || ld_z >= latent, "reparam_kl_forward", "ld_z smaller than latent");
+    require(prior.kind == PriorKind::standard || (prior.means && prior.num_means > 0),
+            "reparam_kl_forward", "prior needs means");
+    kernels::reparam_kl_forward(mu_logvar, batch_indices, batch, latent, prior, rng, batch_offset,
+                                sample, z, ld_z, kl, stream_);
+  }
+
+  void reparam_kl_backward(const float* mu_logvar, const int32_t*, int batch, int latent,
+                           const PriorArgs& prior, RngPosition rng, uint32_t batch_offset,
+                           const float* dz, int ld_dz, float kl_weight,
+                           float* d_mu_logvar) override {
+    require(ld_dz >= latent, "reparam_kl_backward", "ld_dz smaller than latent");
+    require(prior.kind == PriorKind::standard || prior.chosen, "reparam_kl_backward",
+            "prior needs the forward's chosen means");
+    kernels::reparam_kl_backward(mu_logvar, batch, latent, prior, rng, batch_offset, dz, ld_dz,
+                                 kl_weight, d_mu_logvar, stream_);
+  }
+
+  void bce_with_logits(const float* logits, const uint8_t* images, const int32_t* indices,
+                       int batch, int pixels, float grad_scale, float* loss,
+                       float* dlogits) override {
+    kernels::bce_with_logits(logits, images, indices, batch, pixels, grad_scale, loss, dlogits,
+                             stream_);
+  }
+
+  void adam_step(float* params, const float* grads, float* m, float* v, int64_t count,
+                 const AdamArgs& args) override {
+    require(args.step >= 1, "adam_step", "step must be >= 1");
+    kernels::adam_step(params, grads, m, v, count, args, stream_);
+  }
+
+  void accumulate_sum(const float* values, int count, double* acc) override {
+    kernels::accumulate_sum(values, count, acc, stream_);
+  }
+
+  // ---- k-means (Lloyd) ----
+  void lloyd_assign(const float* points, int n, int dim, int ld, const float* centroids, int k,
+                    int32_t* assignment, float* distance) override {
+    require(k >= 1 && ld >= dim, "lloyd_assign", "k < 1 or ld smaller than dim");
+    kernels::lloyd_assign(points, n, dim, ld, centroids, k, assignment, distance, stream_);
+  }
+
+  void lloyd_accumulate(const float* points, int n, int dim, int ld, const int32_t* assignment,
+                        int k, float* sums, float* counts) override {
+    require(k >= 1 && ld >= dim, "lloyd_accumulate", "k < 1 or ld smaller than dim");
+    double* scratch = scratch_doubles(kernels::lloyd_accumulate_scratch_doubles(n, dim, k));
+    kernels::lloyd_accumulate(points, n, dim, ld, assignment, k, sums, counts, scratch, stream_);
+  }
+
+ private:
+  template <class Body>
+  static void report_failure(const Body& body) noexcept {
+    try {
+      body();
+    } catch (const std::exception& error) {
+      std::fprintf(stderr, "cuda backend: %s\n", error.what());
+    }
+  }
+
+  // Scratch for the k-means partial sums: grows when a larger problem comes, never shrinks. Lloyd
+  // runs between epochs, so this allocation never falls inside a training step.
+  double* scratch_doubles(int64_t count) {
+    size_t bytes = static_cast<size_t>(count) * sizeof(double);
+    if (bytes > scratch_bytes_) {
+      if (scratch_) {
+        CVAE_CUDA_CHECK(cudaStreamSynchronize(stream_));
+        CVAE_CUDA_CHECK(cudaFree(scratch_));
+        scratch_ = nullptr;
+        scratch_bytes_ = 0;
+      }
+      CVAE_CUDA_CHECK(cudaMalloc(&scratch_, bytes));
+      scratch_bytes_ = bytes;
+    }
+    return static_cast<double*>(scratch_);
+  }
+
+  int device_;
+  cudaDeviceProp properties_{};
+  cudaStream_t stream_ = nullptr;
+  cublasHandle_t cublas_ = nullptr;
+  void* scratch_ = nullptr;
+  size_t scratch_bytes_ = 0;
+};
+
+}  // namespace
+
+int cuda_device_count() {
+  int count = 0;
+  if (cudaGetDeviceCount(&count) != cudaSuccess) {
+    cudaGetLastError();  // no driver or no device: not an error for the caller, just none
+    return 0;
+  }
+  return count;
+}
+
+std::unique_ptr<Backend> make_cuda_backend(int device) {
+  int count = cuda_device_count();
+  if (device < 0 || device >= count)
+    fail("cuda backend: device " + std::to_string(device) + " is not present (" +
+         std::to_string(count) + " CUDA devices)");
+  return std::make_unique<CudaBackend>(device);
+}
+
+}  // namespace cvae

@@ -1,0 +1,325 @@
+#!/usr/bin/env bash
+# The GPU check (issue 4): the one command to run on a lent GPU machine. It runs the `gpu` tests
+# (every Backend op and a training step of each method, CUDA against the CPU reference), then the
+# same tests under compute-sanitizer memcheck and racecheck, and writes one JSON result
+# (device, driver, CUDA / cuBLAS / cuDNN versions, commit, every test's result and time, the
+# sanitizers' summaries) to bench/results/ — and to $OUT too, when set, so that it comes back.
+#
+# The GPU machine has nvcc, CMake, ninja and PyTorch but not Debian's packages (oneDNN, Catch2,
+# nlohmann-json), so the tests are built here and carried there as a "device kit":
+#
+#   here:   scripts/gpu-check.sh --prepare        build with CUDA, pack build-gpu/device-kit/
+#           (BUILD_DIR overrides build-gpu; JOBS the parallel jobs, default 2)
+#   there:  scripts/gpu-check.sh                  with build-gpu/device-kit carried along
+#           (device tool: run command="bash scripts/gpu-check.sh", carry=["build-gpu/device-kit"])
+#   here:   copy the JSON that came back into bench/results/ and commit it.
+#   anywhere without a GPU: scripts/gpu-check.sh --dry-run   goes through every step it can,
+#           writes the JSON to a scratch folder, and ends with "no GPU" (exit 2).
+#
+# The kit holds the test binary (CUDA runtime linked statically; cuBLAS taken from the machine)
+# and the non-CUDA shared libraries it needs that a CUDA image may lack (oneDNN gzipped, libgomp,
+# libOpenCL, libpng, …), plus BUILD_INFO (commit, build time, nvcc). Budget: about 10 minutes.
+#
+# Exit status: 0 all clean; 1 a test failed or a sanitizer found errors; 2 no GPU, no kit, or a
+# library missing; 4 the tests passed but a sanitizer could not run on this machine.
+set -euo pipefail
+
+repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+build="${BUILD_DIR:-$repo/build-gpu}"
+kit="$build/device-kit"
+binary_name=clustervae_gpu_tests
+
+say() { echo "gpu-check: $*"; }
+die() { local code=$1; shift; echo "gpu-check: $*" >&2; exit "$code"; }
+
+mode=run
+case "${1:-}" in
+  --prepare) mode=prepare ;;
+  --dry-run) mode=dry-run ;;
+  "") ;;
+  -h|--help) sed -n '2,27p' "${BASH_SOURCE[0]}"; exit 0 ;;
+  *) die 2 "unknown argument '$1' (use --prepare, --dry-run or nothing)" ;;
+esac
+
+# ---------------------------------------------------------------- here: build and pack the kit
+prepare() {
+  command -v nvcc >/dev/null 2>&1 || [ -x /usr/local/cuda/bin/nvcc ] ||
+    die 2 "--prepare needs nvcc (CUDA 13) to build the CUDA backend"
+  say "building $binary_name with CUDA into $build"
+  cmake -S "$repo" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCLUSTERVAE_CUDA=ON >/dev/null
+  cmake --build "$build" -j "${JOBS:-2}" --target "$binary_name"
+  rm -rf "$kit"
+  mkdir -p "$kit/lib"
+  cp "$build/$binary_name" "$kit/"
+  # Every shared library the binary resolves here (ldd lists the whole closure, so oneDNN's own
+  # libgomp and libOpenCL come too) except the C/C++ runtime (the GPU machine has a newer one) and
+  # CUDA's (taken from the GPU machine, where they match its driver).
+  local name path
+  while read -r name path; do
+    case "$name" in
+      linux-vdso*|ld-linux*|libc.so*|libm.so*|libstdc++*|libgcc_s*|libpthread*|libdl.so*|librt.so*) continue ;;
+      libcublas*|libcudart*|libcudnn*|libcuda.so*) continue ;;
+    esac
+    [ -f "$path" ] || die 2 "cannot find $name for the kit (ldd says '$path')"
+    if [ "$name" = libdnnl.so.2 ]; then gzip -9 -c "$path" > "$kit/lib/$name.gz"; else cp -L "$path" "$kit/lib/$name"; fi
+  done < <(ldd "$kit/$binary_name" | awk '$2 == "=>" {print $1, $3}')
+  local commit="unknown" dirty="unknown"
+  if command -v git >/dev/null 2>&1 && git -C "$repo" rev-parse HEAD >/dev/null 2>&1; then
+    commit="$(git -C "$repo" rev-parse HEAD)"
+    dirty="$(git -C "$repo" status --porcelain | wc -l | tr -d ' ')"
+  fi
+  local nvcc_bin; nvcc_bin="$(command -v nvcc || echo /usr/local/cuda/bin/nvcc)"
+  {
+    echo "commit=$commit"
+    echo "uncommitted_files=$dirty"
+    echo "built_at=$(date -u +%Y-%m-%dT%H:%M:%SZ)"
+    echo "nvcc=$("$nvcc_bin" --version | tail -2 | head -1)"
+    echo "cuda_architectures=$(grep -E '^CMAKE_CUDA_ARCHITECTURES:' "$build/CMakeCache.txt" | cut -d= -f2)"
+    echo "build_host=$(uname -srm)"
+  } > "$kit/BUILD_INFO"
+  say "kit ready: $kit ($(du -sh "$kit" | cut -f1)); on the GPU machine run:"
+  say "  bash scripts/gpu-check.sh      with carry: [\"${kit#$repo/}\"]"
+}
+
+# ---------------------------------------------------------------- there: run the checks
+find_cuda_libs() {
+  # Where this machine keeps libcublas.so.13: the toolkit, else the pip wheels PyTorch uses.
+  local d
+  for d in /usr/local/cuda/lib64 /usr/local/cuda/targets/x86_64-linux/lib /usr/local/cuda/lib \
+           /usr/local/cuda-13*/lib64 /usr/local/cuda-13*/targets/x86_64-linux/lib; do
+    [ -e "$d/libcublas.so.13" ] && { echo "$d"; return; }
+  done
+  if command -v python3 >/dev/null 2>&1; then
+    d="$(python3 -c 'import nvidia.cublas, os; print(os.path.join(list(nvidia.cublas.__path__)[0], "lib"))' 2>/dev/null || true)"
+    [ -n "$d" ] && [ -e "$d/libcublas.so.13" ] && { echo "$d"; return; }
+  fi
+  d="$(ldconfig -p 2>/dev/null | awk '/libcublas\.so\.13 / {print $NF; exit}')"
+  [ -n "$d" ] && dirname "$d"
+}
+
+find_sanitizer() {
+  local s
+  for s in "$(command -v compute-sanitizer 2>/dev/null || true)" /usr/local/cuda/bin/compute-sanitizer \
+           /usr/local/cuda/compute-sanitizer/compute-sanitizer /usr/local/cuda-13*/bin/compute-sanitizer \
+           /opt/nvidia/*/compute-sanitizer/compute-sanitizer; do
+    [ -n "$s" ] && [ -x "$s" ] && { echo "$s"; return; }
+  done
+}
+
+# clean | unavailable (no compute-sanitizer, or it refuses this device) | errors, from exit code and log.
+sanitizer_verdict() {
+  if [ "$1" = 0 ]; then echo clean
+  elif [ "$1" = 127 ] || grep -qs "Device not supported" "$2"; then echo unavailable
+  else echo errors; fi
+}
+
+run_checks() {
+  local dry=$1
+  [ -x "$kit/$binary_name" ] ||
+    die 2 "no device kit at $kit: run 'scripts/gpu-check.sh --prepare' where the project builds, then carry ${kit#$repo/}"
+  local gpu_line=""
+  if command -v nvidia-smi >/dev/null 2>&1; then
+    gpu_line="$(nvidia-smi --query-gpu=name,driver_version,memory.total,compute_cap --format=csv,noheader 2>/dev/null | head -1 || true)"
+  fi
+  if [ -z "$gpu_line" ] && [ "$dry" = 0 ]; then
+    die 2 "no GPU on this machine (nvidia-smi $(command -v nvidia-smi >/dev/null 2>&1 && echo 'lists no device' || echo 'is not installed')); nothing was run"
+  fi
+  [ -n "$gpu_line" ] && say "device: $gpu_line" || say "dry run: no GPU here; going through the steps anyway"
+
+  local stamp; stamp="$(date -u +%Y%m%dT%H%M%SZ)"
+  local out_dir
+  if [ "$dry" = 1 ]; then out_dir="$(mktemp -d /tmp/gpu-check-dry-XXXXXX)"; else out_dir="$repo/bench/results/gpu-check-$stamp"; fi
+  mkdir -p "$out_dir"
+
+  # Libraries: the kit's (oneDNN unpacked once), then the machine's CUDA libraries.
+  local libs="$kit/lib"
+  if [ -f "$libs/libdnnl.so.2.gz" ] && [ ! -f "$libs/libdnnl.so.2" ]; then gzip -dc "$libs/libdnnl.so.2.gz" > "$libs/libdnnl.so.2"; fi
+  local cuda_libs; cuda_libs="$(find_cuda_libs || true)"
+  say "CUDA libraries: ${cuda_libs:-not found}"
+  export LD_LIBRARY_PATH="$libs${cuda_libs:+:$cuda_libs}${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+  local missing; missing="$(ldd "$kit/$binary_name" | awk '/not found/ {print $1}' | tr '\n' ' ')"
+  [ -z "$missing" ] || die 2 "$binary_name cannot load: $missing(LD_LIBRARY_PATH=$LD_LIBRARY_PATH)"
+
+  export NVIDIA_TF32_OVERRIDE=0  # plain FP32 GEMMs whatever the machine's default
+  local tests_rc=0 memcheck_rc=0 racecheck_rc=0 t0 t1 t3
+  t0=$(date +%s)
+  say "1/3 gpu tests"
+  timeout 300 "$kit/$binary_name" -r xml -d yes -o "$out_dir/gpu-tests.xml" || tests_rc=$?
+  t1=$(date +%s)
+  local sanitizer; sanitizer="$(find_sanitizer || true)"
+  if [ -z "$sanitizer" ]; then
+    say "compute-sanitizer not found: memcheck and racecheck not run"
+    memcheck_rc=127; racecheck_rc=127
+  else
+    say "2/3 compute-sanitizer memcheck ($sanitizer)"
+    timeout 240 "$sanitizer" --tool memcheck --error-exitcode 86 --log-file "$out_dir/memcheck.log" \
+      "$kit/$binary_name" -r compact > "$out_dir/memcheck-tests.log" 2>&1 || memcheck_rc=$?
+    say "3/3 compute-sanitizer racecheck (the project's kernels)"
+    timeout 180 "$sanitizer" --tool racecheck --kernel-name kns=cvae \
+      --error-exitcode 86 --log-file "$out_dir/racecheck.log" \
+      "$kit/$binary_name" -r compact > "$out_dir/racecheck-tests.log" 2>&1 || racecheck_rc=$?
+  fi
+  t3=$(date +%s)
+
+  local json="$out_dir/gpu-check.json"
+  GPU_LINE="$gpu_line" KIT="$kit" OUT_DIR="$out_dir" CUDA_LIBS="$cuda_libs" DRY="$dry" \
+  TESTS_RC=$tests_rc MEMCHECK_RC=$memcheck_rc RACECHECK_RC=$racecheck_rc \
+  T_TESTS=$((t1 - t0)) T_SANITIZERS=$((t3 - t1)) SANITIZER="$sanitizer" \
+  python3 - "$json" <<'PY'
+import ctypes, json, os, re, subprocess, sys, xml.etree.ElementTree as ET
+
+env = os.environ
+out_dir, kit = env["OUT_DIR"], env["KIT"]
+
+def read(path):
+    try:
+        with open(path, errors="replace") as f:
+            return f.read()
+    except OSError:
+        return ""
+
+def library_version(names, symbol, decode):
+    for directory in [env.get("CUDA_LIBS", "")] + env.get("LD_LIBRARY_PATH", "").split(":"):
+        for name in names:
+            path = os.path.join(directory, name)
+            if directory and os.path.exists(path):
+                try:
+                    return decode(ctypes.CDLL(path), symbol) + " (" + path + ")"
+                except Exception as error:  # a version is nice to have, never a reason to fail
+                    return "unreadable: %s" % error
+    return "not found"
+
+def cublas_version(lib, symbol):
+    parts = []
+    for prop in range(3):  # MAJOR_VERSION, MINOR_VERSION, PATCH_LEVEL
+        value = ctypes.c_int()
+        getattr(lib, symbol)(prop, ctypes.byref(value))
+        parts.append(str(value.value))
+    return ".".join(parts)
+
+def cudnn_version(lib, symbol):
+    getattr(lib, symbol).restype = ctypes.c_size_t
+    v = getattr(lib, symbol)()
+    return "%d.%d.%d (%d)" % (v // 10000, (v % 10000) // 100, v % 100, v)
+
+def cudnn_anywhere():
+    found = library_version(["libcudnn.so.9"], "cudnnGetVersion", cudnn_version)
+    if found != "not found":
+        return found
+    try:
+        import nvidia.cudnn  # the wheel PyTorch uses
+        path = os.path.join(list(nvidia.cudnn.__path__)[0], "lib", "libcudnn.so.9")
+        return cudnn_version(ctypes.CDLL(path), "cudnnGetVersion") + " (" + path + ")"
+    except Exception:
+        return "not found"
+
+def command(args):
+    try:
+        return subprocess.run(args, capture_output=True, text=True, timeout=30).stdout.strip()
+    except Exception:
+        return ""
+
+build_info = dict(line.split("=", 1) for line in read(os.path.join(kit, "BUILD_INFO")).splitlines() if "=" in line)
+
+tests = []
+xml_text = read(os.path.join(out_dir, "gpu-tests.xml"))
+skipped = "SKIPPED: no CUDA device" in xml_text
+if xml_text:
+    try:
+        for case in ET.fromstring(xml_text).iter("TestCase"):
+            result = case.find("OverallResult")
+            tests.append({
+                "name": case.get("name"),
+                "passed": result is not None and result.get("success") == "true",
+                "seconds": float(result.get("durationInSeconds", "nan")) if result is not None else None,
+                "failed_expressions": [ (e.findtext("Original") or "").strip() + " -> " + (e.findtext("Expanded") or "").strip()
+                                        for e in case.iter("Expression") if e.get("success") == "false" ][:5],
+            })
+    except ET.ParseError as error:
+        tests.append({"name": "(gpu-tests.xml unreadable)", "passed": False, "error": str(error)})
+
+def sanitizer_step(tool, rc):
+    log = read(os.path.join(out_dir, tool + ".log"))
+    summary = re.findall(r"ERROR SUMMARY: (\d+) error", log)
+    hazards = re.findall(r"RACECHECK SUMMARY: (\d+) hazard", log)
+    unsupported = bool(re.search(r"Device not supported|not supported on this", log))
+    if rc == 127 and not log:
+        status = "not run: compute-sanitizer not found"
+    elif unsupported:
+        status = "not run: compute-sanitizer does not support this device or runtime"
+    elif rc == 124:
+        status = "timed out"
+    elif summary and all(n == "0" for n in summary):
+        status = "clean" if rc == 0 else "no sanitizer errors, but the tests exited %d" % rc
+    else:
+        status = "errors"
+    return {"tool": tool, "status": status, "exit_code": rc,
+            "errors": int(summary[-1]) if summary else None,
+            "hazards": int(hazards[-1]) if hazards else None,
+            "log_tail": log.splitlines()[-40:]}
+
+tests_rc = int(env["TESTS_RC"])
+steps = {
+    "gpu_tests": {"exit_code": tests_rc, "seconds": int(env["T_TESTS"]),
+                  "passed": sum(t["passed"] for t in tests), "failed": sum(not t["passed"] for t in tests),
+                  "saw_the_gpu": not skipped, "tests": tests},
+    "memcheck": sanitizer_step("memcheck", int(env["MEMCHECK_RC"])),
+    "racecheck": sanitizer_step("racecheck", int(env["RACECHECK_RC"])),
+    "sanitizer_seconds": int(env["T_SANITIZERS"]),
+}
+gpu = [s.strip() for s in env.get("GPU_LINE", "").split(",")]
+result = {
+    "schema": "clustervae-gpu-check/1",
+    "dry_run": env["DRY"] == "1",
+    "date": command(["date", "-u", "+%Y-%m-%dT%H:%M:%SZ"]),
+    "git_commit": build_info.get("commit", "unknown"),
+    "uncommitted_files_at_build": build_info.get("uncommitted_files", "unknown"),
+    "build": build_info,
+    "device": {"name": gpu[0] if gpu and gpu[0] else "none", "driver": gpu[1] if len(gpu) > 1 else None,
+               "memory": gpu[2] if len(gpu) > 2 else None, "compute_capability": gpu[3] if len(gpu) > 3 else None},
+    "versions": {
+        "cuda_driver_api": command(["nvidia-smi", "--query-gpu=driver_version", "--format=csv,noheader"]) or None,
+        "nvcc_on_this_machine": (command(["nvcc", "--version"]).splitlines() or [None])[-2:][0] if command(["nvcc", "--version"]) else None,
+        "cublas": library_version(["libcublas.so.13"], "cublasGetProperty", cublas_version),
+        "cudnn": cudnn_anywhere(),
+        "compute_sanitizer": command([env["SANITIZER"], "--version"]).splitlines()[-1:] if env.get("SANITIZER") else None,
+    },
+    "host": {"kernel": command(["uname", "-srm"]),
+             "cpu": next((l.split(":", 1)[1].strip() for l in read("/proc/cpuinfo").splitlines() if l.startswith("model name")), None)},
+    "steps": steps,
+}
+with open(sys.argv[1], "w") as f:
+    json.dump(result, f, indent=2)
+    f.write("\n")
+print("gpu-check: tests %d passed, %d failed%s; memcheck %s; racecheck %s" % (
+    steps["gpu_tests"]["passed"], steps["gpu_tests"]["failed"],
+    "" if not skipped else " (they did NOT see a GPU)", steps["memcheck"]["status"], steps["racecheck"]["status"]))
+PY
+  say "result: $json"
+  if [ -n "${OUT:-}" ] && [ -d "${OUT:-}" ]; then
+    cp "$json" "$OUT/gpu-check-$stamp.json"
+    for f in gpu-tests.xml memcheck.log racecheck.log; do [ -f "$out_dir/$f" ] && cp "$out_dir/$f" "$OUT/"; done
+    say "copied to \$OUT"
+  fi
+
+  if [ "$dry" = 1 ]; then die 2 "dry run finished: no GPU on this machine, so nothing was checked ($json)"; fi
+  grep -q "SKIPPED: no CUDA device" "$out_dir/gpu-tests.xml" 2>/dev/null &&
+    die 1 "the tests did not see the GPU (cuda_device_count() == 0): check the driver and LD_LIBRARY_PATH"
+  [ "$tests_rc" = 0 ] || die 1 "gpu tests failed (exit $tests_rc): see $out_dir/gpu-tests.xml"
+  local memcheck racecheck
+  memcheck="$(sanitizer_verdict "$memcheck_rc" "$out_dir/memcheck.log")"
+  racecheck="$(sanitizer_verdict "$racecheck_rc" "$out_dir/racecheck.log")"
+  if [ "$memcheck" = errors ] || [ "$racecheck" = errors ]; then
+    die 1 "compute-sanitizer: memcheck exit $memcheck_rc, racecheck exit $racecheck_rc (86: errors found, 124: timed out); see $out_dir/memcheck.log and racecheck.log"
+  fi
+  if [ "$memcheck" != clean ] || [ "$racecheck" != clean ]; then
+    die 4 "the gpu tests passed, but compute-sanitizer could not run here (memcheck $memcheck, racecheck $racecheck)"
+  fi
+  say "all clean"
+}
+
+case "$mode" in
+  prepare) prepare ;;
+  run) run_checks 0 ;;
+  dry-run) run_checks 1 ;;
+esac

@@ -1,0 +1,431 @@
+// Every custom kernel (kernels/*.cu), compiled as C++ against the CUDA emulation and launched
+// through the same launchers the CUDA backend calls, against its CPU reference twin
+// (engine/cpu/*.h) on small and odd shapes: sizes that are not a multiple of the block, batch 1,
+// K = 1, a cluster left empty, latent not a multiple of 4 (and above a warp), ld wider than the row.
+// Outputs are poisoned with NaN first, and the whole buffer is compared, so an element the kernel
+// forgets stays NaN and an element beyond the row that it overwrites stops being NaN.
+// Tolerances (ε = FLT_EPSILON):
+//   - gather, one-hot, bias + ReLU forward, the ReLU mask, fill, k-means assignments: exact;
+//   - elementwise values through exp: |Δ| ≤ 1e-5 + 4ε·|ref|;
+//   - sums of n terms: |Δ| ≤ 1e-5 + (n + 4)·ε·Σ|term| (the float summation bound, any order);
+//   - sums kept in double on both sides (accumulate_sum, k-means sums): one float ulp of the result.
+#include "kernels/kernels.h"
+
+#include <catch2/catch.hpp>
+
+#include <cfloat>
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <string>
+#include <vector>
+
+#include "engine/cpu/adam.h"
+#include "engine/cpu/bce.h"
+#include "engine/cpu/bias_act.h"
+#include "engine/cpu/gather.h"
+#include "engine/cpu/lloyd.h"
+#include "engine/cpu/reparam_kl.h"
+#include "tests/test_helpers.h"
+#include "tests/tolerance.h"
+
+using namespace cvae;
+using cvae::test::check_close;
+using cvae::test::check_exact;
+
+namespace {
+
+constexpr float kNaN = std::numeric_limits<float>::quiet_NaN();
+constexpr double kEps = test::kFloatEps;
+cudaStream_t const kStream = nullptr;  // emulated launches are synchronous
+
+std::vector<float> random_floats(size_t n, uint64_t seed, double lo, double hi, uint32_t which = 0) {
+  return test::cast_all<float>(test::random_values(n, seed, lo, hi, which));
+}
+
+std::vector<uint8_t> random_bytes(size_t n, uint64_t seed) {
+  std::vector<double> u = test::random_values(n, seed, 0, 256, 7);
+  std::vector<uint8_t> bytes(n);
+  for (size_t i = 0; i < n; ++i) bytes[i] = static_cast<uint8_t>(u[i]);
+  return bytes;
+}
+
+std::vector<int32_t> random_ints(size_t n, uint64_t seed, int below, uint32_t which = 3) {
+  std::vector<double> u = test::random_values(n, seed, 0, below, which);
+  std::vector<int32_t> ints(n);
+  for (size_t i = 0; i < n; ++i) ints[i] = static_cast<int32_t>(u[i]) < below ? static_cast<int32_t>(u[i]) : below - 1;
+  return ints;
+}
+
+}  // namespace
+
+TEST_CASE("emulated fill writes every element and nothing beyond", "[emulated][fill]") {
+  for (int count : {1, 255, 257, 1000}) {
+    CAPTURE(count);
+    std::vector<float> data(count + 5, kNaN);
+    kernels::fill(data.data(), count, 0.25f, kStream);
+    std::vector<float> expected(count + 5, kNaN);
+    for (int i = 0; i < count; ++i) expected[i] = 0.25f;
+    check_exact(data, expected, "fill");
+  }
+}
+
+TEST_CASE("emulated gather writes x/255 bit for bit as the CPU and leaves columns beyond the row alone",
+          "[emulated][gather]") {
+  const int rows_in_set = 11;
+  for (int batch : {1, 7}) {
+    for (int pixels : {1, 300}) {
+      CAPTURE(batch, pixels);
+      const int ld = pixels + 13;
+      std::vector<uint8_t> images = random_bytes(size_t(rows_in_set) * pixels, 5);
+      images[0] = 0;
+      images[1 % images.size()] = 255;
+      std::vector<int32_t> indices = random_ints(batch, 6, rows_in_set);
+      indices[0] = 0;
+      std::vector<float> x(size_t(batch) * ld, kNaN), ref = x;
+      kernels::gather_images(images.data(), indices.data(), batch, pixels, x.data(), ld, kStream);
+      cpu::gather_images<float>(images.data(), indices.data(), batch, pixels, ref.data(), ld);
+      check_exact(x, ref, "gather_images");
+    }
+  }
+}
+
+TEST_CASE("emulated one-hot matches the CPU beside the pixels, for batch 1 and odd class counts",
+          "[emulated][gather]") {
+  for (int batch : {1, 9}) {
+    for (int classes : {1, 3, 10}) {
+      CAPTURE(batch, classes);
+      const int ld = classes + 4;
+      std::vector<int32_t> labels = random_ints(20, 8, classes);
+      std::vector<int32_t> indices = random_ints(batch, 9, 20);
+      std::vector<float> x(size_t(batch) * ld, kNaN), ref = x;
+      kernels::write_one_hot(labels.data(), indices.data(), batch, classes, x.data(), ld, kStream);
+      cpu::write_one_hot<float>(labels.data(), indices.data(), batch, classes, ref.data(), ld);
+      check_exact(x, ref, "write_one_hot");
+    }
+  }
+}
+
+TEST_CASE("emulated bias + ReLU forward equals the CPU exactly, with ld wider than the row",
+          "[emulated][bias_act]") {
+  for (Activation act : {Activation::none, Activation::relu}) {
+    for (int rows : {1, 5, 33}) {
+      for (int cols : {1, 37, 300}) {
+        CAPTURE(int(act), rows, cols);
+        const int ld = cols + 3;
+        std::vector<float> y = random_floats(size_t(rows) * ld, 10, -2, 2);
+        for (int r = 0; r < rows; ++r)
+          for (int c = cols; c < ld; ++c) y[size_t(r) * ld + c] = kNaN;  // beyond the row: must stay NaN
+        std::vector<float> bias = random_floats(cols, 11, -1, 1);
+        std::vector<float> ref = y;
+        kernels::bias_act_forward(y.data(), ld, bias.data(), rows, cols, act, kStream);
+        cpu::bias_act_forward<float>(ref.data(), ld, bias.data(), rows, cols, act);
+        check_exact(y, ref, "bias_act_forward");
+      }
+    }
+  }
+}
+
+TEST_CASE("emulated bias + ReLU backward masks exactly as the CPU and sums dbias within the float bound",
+          "[emulated][bias_act]") {
+  for (Activation act : {Activation::none, Activation::relu}) {
+    for (int rows : {1, 9, 130}) {
+      for (int cols : {1, 33, 70}) {
+        for (bool with_dbias : {true, false}) {
+          CAPTURE(int(act), rows, cols, with_dbias);
+          const int ld_dy = cols + 2, ld_y = cols + 5;
+          std::vector<float> dy = random_floats(size_t(rows) * ld_dy, 12, -1, 1);
+          std::vector<float> y = random_floats(size_t(rows) * ld_y, 13, -1, 1);
+          for (size_t i = 0; i < y.size(); i += 7) y[i] = 0.0f;  // the kink: relu'(0) = 0
+          for (int r = 0; r < rows; ++r)
+            for (int c = cols; c < ld_dy; ++c) dy[size_t(r) * ld_dy + c] = kNaN;
+          std::vector<float> ref_dy = dy;
+          std::vector<float> dbias(cols + 1, kNaN), ref_dbias = dbias;
+          kernels::bias_act_backward(dy.data(), ld_dy, y.data(), ld_y, with_dbias ? dbias.data() : nullptr,
+                                     rows, cols, act, kStream);
+          cpu::bias_act_backward<float>(ref_dy.data(), ld_dy, y.data(), ld_y,
+                                        with_dbias ? ref_dbias.data() : nullptr, rows, cols, act);
+          check_exact(dy, ref_dy, "masked dy");
+          std::vector<double> magnitude(cols + 1, 0.0);
+          for (int r = 0; r < rows; ++r)
+            for (int c = 0; c < cols; ++c) magnitude[c] += std::fabs(ref_dy[size_t(r) * ld_dy + c]);
+          check_close(dbias, ref_dbias,
+                      [&](size_t c) { return 1e-5 + (rows + 4) * kEps * magnitude[c]; }, "dbias");
+        }
+      }
+    }
+  }
+}
+
+namespace {
+
+struct ReparamCase {
+  PriorKind kind;
+  int num_means;
+};
+
+// μ, log σ² for `batch` samples, with log σ² beyond both ends of the clamp and on its bounds, and
+// (nearest centroid) samples sitting exactly on duplicated centroids, so ties must go to the lower index.
+std::vector<float> reparam_inputs(int batch, int latent, std::vector<float>& means, int num_means) {
+  std::vector<float> mu_logvar = random_floats(size_t(batch) * 2 * latent, 20, -3, 3);
+  const float special[] = {25.0f, -25.0f, kLogVarMax, kLogVarMin};
+  for (int s = 0; s < 4 && s < batch * latent; ++s) {
+    int i = (s * 3) % batch, j = (s * 5) % latent;
+    mu_logvar[size_t(i) * 2 * latent + latent + j] = special[s];
+  }
+  if (num_means >= 6) {
+    std::copy(means.begin() + 2 * latent, means.begin() + 3 * latent, means.begin() + 5 * latent);
+    std::copy(means.begin() + 2 * latent, means.begin() + 3 * latent, mu_logvar.begin());  // sample 0 on centroid 2 = 5
+  }
+  if (num_means >= 37 && batch >= 3) {
+    std::copy(means.begin() + 33 * latent, means.begin() + 34 * latent, means.begin() + 36 * latent);
+    std::copy(means.begin() + 3 * latent, means.begin() + 4 * latent, means.begin() + 34 * latent);
+    std::copy(means.begin() + 33 * latent, means.begin() + 34 * latent, mu_logvar.begin() + 2 * latent);      // on 33 = 36
+    std::copy(means.begin() + 3 * latent, means.begin() + 4 * latent, mu_logvar.begin() + 2 * 2 * latent);    // on 3 = 34
+  }
+  return mu_logvar;
+}
+
+}  // namespace
+
+TEST_CASE("emulated reparam + KL forward matches the CPU for all three priors, K = 1, ties, clamp and odd latents",
+          "[emulated][reparam_kl]") {
+  const ReparamCase cases[] = {{PriorKind::standard, 0},         {PriorKind::class_mean, 4},
+                               {PriorKind::nearest_centroid, 1}, {PriorKind::nearest_centroid, 10},
+                               {PriorKind::nearest_centroid, 37}};
+  for (const ReparamCase& prior_case : cases) {
+    for (int batch : {1, 6, 9}) {
+      for (int latent : {1, 3, 20, 37}) {
+        for (bool sample : {true, false}) {
+          CAPTURE(int(prior_case.kind), prior_case.num_means, batch, latent, sample);
+          const int num_means = prior_case.num_means;
+          std::vector<float> means = random_floats(size_t(num_means > 0 ? num_means : 1) * latent, 21, -2, 2);
+          std::vector<float> mu_logvar = reparam_inputs(batch, latent, means, num_means);
+          std::vector<int32_t> labels = random_ints(16, 22, num_means > 0 ? num_means : 1);
+          std::vector<int32_t> batch_indices = random_ints(batch, 23, 16);
+          std::vector<int32_t> chosen(batch + 1, -7), ref_chosen(batch + 1, -7);
+          PriorArgs prior;
+          prior.kind = prior_case.kind;
+          prior.means = num_means > 0 ? means.data() : nullptr;
+          prior.num_means = num_means;
+          prior.labels = labels.data();
+          PriorArgs ref_prior = prior;
+          prior.chosen = chosen.data();
+          ref_prior.chosen = ref_chosen.data();
+          const RngPosition rng{99, RngStream::train_noise, 4};
+          const int ld_z = latent + 3;
+          std::vector<float> z(size_t(batch) * ld_z, kNaN), ref_z = z;
+          std::vector<float> kl(batch + 1, kNaN), ref_kl = kl;
+          kernels::reparam_kl_forward(mu_logvar.data(), batch_indices.data(), batch, latent, prior, rng, 17,
+                                      sample, z.data(), ld_z, kl.data(), kStream);
+          cpu::reparam_kl_forward<float>(mu_logvar.data(), batch_indices.data(), batch, latent, ref_prior,
+                                         prior.means, rng, 17, sample, ref_z.data(), ld_z, ref_kl.data());
+          REQUIRE(chosen == ref_chosen);
+          if (prior_case.kind == PriorKind::nearest_centroid && num_means >= 6) REQUIRE(chosen[0] == 2);
+          if (num_means >= 37 && batch >= 3) {
+            REQUIRE(chosen[1] == 33);
+            REQUIRE(chosen[2] == 3);
+          }
+          check_close(z, ref_z, test::elementwise_tolerance(ref_z), "z");
+          check_close(kl, ref_kl, [&](size_t i) { return 1e-5 + (latent + 4) * kEps * 2 * std::fabs(double(ref_kl[i])); },
+                      "kl");
+        }
+      }
+    }
+  }
+}
+
+TEST_CASE("emulated reparam + KL forward without z still writes KL and the chosen means", "[emulated][reparam_kl]") {
+  const int batch = 5, latent = 7, num_means = 3;
+  std::vector<float> means = random_floats(num_means * latent, 24, -2, 2);
+  std::vector<float> mu_logvar = reparam_inputs(batch, latent, means, num_means);
+  std::vector<int32_t> batch_indices = {0, 1, 2, 3, 4};
+  std::vector<int32_t> chosen(batch, -7), ref_chosen(batch, -7);
+  PriorArgs prior{PriorKind::nearest_centroid, means.data(), num_means, nullptr, chosen.data()};
+  PriorArgs ref_prior = prior;
+  ref_prior.chosen = ref_chosen.data();
+  std::vector<float> kl(batch, kNaN), ref_kl = kl;
+  const RngPosition rng{1, RngStream::eval_noise, 0};
+  kernels::reparam_kl_forward(mu_logvar.data(), batch_indices.data(), batch, latent, prior, rng, 0, true,
+                              nullptr, latent, kl.data(), kStream);
+  cpu::reparam_kl_forward<float>(mu_logvar.data(), batch_indices.data(), batch, latent, ref_prior, means.data(),
+                                 rng, 0, true, nullptr, latent, ref_kl.data());
+  REQUIRE(chosen == ref_chosen);
+  check_close(kl, ref_kl, [&](size_t i) { return 1e-5 + (latent + 4) * kEps * 2 * std::fabs(double(ref_kl[i])); }, "kl");
+}
+
+TEST_CASE("emulated reparam + KL backward matches the CPU, with zero gradient beyond the clamp",
+          "[emulated][reparam_kl]") {
+  const ReparamCase cases[] = {{PriorKind::standard, 0}, {PriorKind::class_mean, 4},
+                               {PriorKind::nearest_centroid, 1}, {PriorKind::nearest_centroid, 37}};
+  for (const ReparamCase& prior_case : cases) {
+    for (int batch : {1, 9}) {
+      for (int latent : {1, 3, 37}) {
+        CAPTURE(int(prior_case.kind), prior_case.num_means, batch, latent);
+        const int num_means = prior_case.num_means;
+        std::vector<float> means = random_floats(size_t(num_means > 0 ? num_means : 1) * latent, 25, -2, 2);
+        std::vector<float> mu_logvar = reparam_inputs(batch, latent, means, num_means);
+        std::vector<int32_t> labels = random_ints(16, 26, num_means > 0 ? num_means : 1);
+        std::vector<int32_t> batch_indices = random_ints(batch, 27, 16);
+        // The forward's choice, as the model passes it on (computed here by the reference).
+        std::vector<int32_t> chosen(batch, -7);
+        PriorArgs prior{prior_case.kind, num_means > 0 ? means.data() : nullptr, num_means, labels.data(),
+                        chosen.data()};
+        const RngPosition rng{7, RngStream::train_noise, 12};
+        cpu::reparam_kl_forward<float>(mu_logvar.data(), batch_indices.data(), batch, latent, prior, prior.means,
+                                       rng, 3, true, nullptr, latent, nullptr);
+        const int ld_dz = latent + 2;
+        std::vector<float> dz = random_floats(size_t(batch) * ld_dz, 28, -1, 1);
+        const float kl_weight = 0.7f;
+        std::vector<float> grad(size_t(batch) * 2 * latent + 3, kNaN), ref_grad = grad;
+        kernels::reparam_kl_backward(mu_logvar.data(), batch, latent, prior, rng, 3, dz.data(), ld_dz, kl_weight,
+                                     grad.data(), kStream);
+        cpu::reparam_kl_backward<float>(mu_logvar.data(), batch, latent, prior, prior.means, rng, 3, dz.data(),
+                                        ld_dz, kl_weight, ref_grad.data());
+        check_close(grad, ref_grad, test::elementwise_tolerance(ref_grad), "d(mu, logvar)");
+        for (int i = 0; i < batch; ++i)
+          for (int j = 0; j < latent; ++j) {
+            float lv = mu_logvar[size_t(i) * 2 * latent + latent + j];
+            if (lv > kLogVarMax || lv < kLogVarMin) REQUIRE(grad[size_t(i) * 2 * latent + latent + j] == 0.0f);
+          }
+      }
+    }
+  }
+}
+
+TEST_CASE("emulated BCE-with-logits loss and gradient match the double reference on odd pixel counts",
+          "[emulated][bce]") {
+  const int rows_in_set = 8;
+  for (int batch : {1, 3, 6}) {
+    for (int pixels : {1, 255, 257, 784}) {
+      for (bool with_grad : {true, false}) {
+        CAPTURE(batch, pixels, with_grad);
+        std::vector<float> logits = random_floats(size_t(batch) * pixels, 30, -30, 30);
+        logits[0] = 0.0f;
+        if (logits.size() > 2) {
+          logits[1] = 100.0f;
+          logits[2] = -100.0f;
+        }
+        std::vector<uint8_t> images = random_bytes(size_t(rows_in_set) * pixels, 31);
+        std::vector<int32_t> indices = random_ints(batch, 32, rows_in_set);
+        const float grad_scale = 1.0f / batch;
+        std::vector<float> loss(batch + 1, kNaN), grad(size_t(batch) * pixels + 1, kNaN);
+        kernels::bce_with_logits(logits.data(), images.data(), indices.data(), batch, pixels, grad_scale,
+                                 loss.data(), with_grad ? grad.data() : nullptr, kStream);
+        std::vector<double> logits_d(logits.begin(), logits.end()), loss_d(batch), grad_d(size_t(batch) * pixels);
+        cpu::bce_with_logits<double>(logits_d.data(), images.data(), indices.data(), batch, pixels, grad_scale,
+                                     loss_d.data(), grad_d.data());
+        std::vector<float> ref_loss(batch + 1, kNaN), ref_grad(size_t(batch) * pixels + 1, kNaN);
+        for (int i = 0; i < batch; ++i) ref_loss[i] = static_cast<float>(loss_d[i]);
+        if (with_grad)
+          for (size_t j = 0; j < grad_d.size(); ++j) ref_grad[j] = static_cast<float>(grad_d[j]);
+        // every BCE term is >= 0, so Σ|term| is the loss itself
+        check_close(loss, ref_loss, [&](size_t i) { return 1e-5 + (pixels + 4) * kEps * std::fabs(double(ref_loss[i])); },
+                    "loss");
+        check_close(grad, ref_grad, [&](size_t j) { return 4 * kEps * (grad_scale + std::fabs(double(ref_grad[j]))); },
+                    "dlogits");
+      }
+    }
+  }
+}
+
+TEST_CASE("emulated Adam matches the CPU over several steps, vectorised and not, on counts off the block",
+          "[emulated][adam]") {
+  for (int count : {1, 3, 4, 1001}) {
+    for (int misalign : {0, 1}) {
+      CAPTURE(count, misalign);
+      // misalign = 1 starts every buffer one float past a 16-byte boundary: the scalar path.
+      std::vector<float> params = random_floats(count + 4, 40, -1, 1), ref_params = params;
+      std::vector<float> m(count + 4, 0.0f), v(count + 4, 0.0f), ref_m = m, ref_v = v;
+      AdamArgs args;
+      args.lr = 1e-2f;
+      for (int64_t step = 1; step <= 5; ++step) {
+        std::vector<float> grads = random_floats(count + 4, 41, -1, 1, uint32_t(step));
+        grads[misalign] = 0.0f;
+        args.step = step;
+        kernels::adam_step(params.data() + misalign, grads.data() + misalign, m.data() + misalign,
+                           v.data() + misalign, count, args, kStream);
+        cpu::adam_step<float>(ref_params.data() + misalign, grads.data() + misalign, ref_m.data() + misalign,
+                              ref_v.data() + misalign, count, args);
+      }
+      check_close(params, ref_params, test::elementwise_tolerance(ref_params), "params");
+      check_close(m, ref_m, test::elementwise_tolerance(ref_m), "m");
+      check_close(v, ref_v, test::elementwise_tolerance(ref_v), "v");
+    }
+  }
+}
+
+TEST_CASE("emulated accumulate_sum adds the double sum of the values to the accumulator", "[emulated][reduce]") {
+  for (int count : {1, 255, 256, 1000, 3001}) {
+    CAPTURE(count);
+    std::vector<float> values = random_floats(count, 50, -10, 10);
+    double acc[2] = {2.5, 42.0};
+    kernels::accumulate_sum(values.data(), count, acc, kStream);
+    double expected = 2.5, magnitude = 2.5;
+    for (float v : values) {
+      expected += v;
+      magnitude += std::fabs(v);
+    }
+    REQUIRE(std::fabs(acc[0] - expected) <= 1e-12 * magnitude);
+    REQUIRE(acc[1] == 42.0);
+  }
+}
+
+TEST_CASE("emulated Lloyd assignment equals the CPU's exactly, lowest index on ties, K = 1 and K above a warp",
+          "[emulated][lloyd]") {
+  for (int n : {1, 7, 130, 1000}) {
+    for (int dim : {1, 3, 20}) {
+      for (int k : {1, 10, 37}) {
+        CAPTURE(n, dim, k);
+        const int ld = dim + 3;
+        std::vector<float> points = random_floats(size_t(n) * ld, 60, -3, 3);
+        std::vector<float> centroids = random_floats(size_t(k) * dim, 61, -3, 3);
+        if (k >= 10) {  // centroid 7 duplicates centroid 4, and point 0 sits on it
+          std::copy(centroids.begin() + 4 * dim, centroids.begin() + 5 * dim, centroids.begin() + 7 * dim);
+          std::copy(centroids.begin() + 4 * dim, centroids.begin() + 5 * dim, points.begin());
+        }
+        std::vector<int32_t> assignment(n + 1, -7), ref_assignment = assignment;
+        std::vector<float> distance(n + 1, kNaN), ref_distance = distance;
+        kernels::lloyd_assign(points.data(), n, dim, ld, centroids.data(), k, assignment.data(),
+                              distance.data(), kStream);
+        cpu::lloyd_assign<float>(points.data(), n, dim, ld, centroids.data(), k, ref_assignment.data(),
+                                 ref_distance.data());
+        REQUIRE(assignment == ref_assignment);
+        if (k >= 10) REQUIRE(assignment[0] == 4);
+        check_close(distance, ref_distance, [&](size_t i) { return (dim + 4) * kEps * std::fabs(double(ref_distance[i])); },
+                    "distance");
+        std::vector<int32_t> only(n, -7);
+        kernels::lloyd_assign(points.data(), n, dim, ld, centroids.data(), k, only.data(), nullptr, kStream);
+        REQUIRE(std::vector<int32_t>(assignment.begin(), assignment.end() - 1) == only);
+      }
+    }
+  }
+}
+
+TEST_CASE("emulated Lloyd accumulate overwrites sums and counts, across chunks, with an empty cluster",
+          "[emulated][lloyd]") {
+  for (int n : {0, 1, 300, 1000}) {
+    for (int dim : {1, 3, 20}) {
+      for (int k : {1, 5}) {
+        CAPTURE(n, dim, k);
+        const int ld = dim + 2;
+        std::vector<float> points = random_floats(size_t(n) * ld + 1, 70, -3, 3);
+        // clusters 0..k−2 only: the last cluster stays empty (k = 1: everything in cluster 0)
+        std::vector<int32_t> assignment = random_ints(n, 71, k > 1 ? k - 1 : 1);
+        std::vector<float> sums(size_t(k) * dim + 1, kNaN), counts(k + 1, kNaN);
+        std::vector<float> ref_sums = sums, ref_counts = counts;
+        std::vector<double> scratch(size_t(kernels::lloyd_accumulate_scratch_doubles(n, dim, k)) + 1, 1e300);
+        kernels::lloyd_accumulate(points.data(), n, dim, ld, assignment.data(), k, sums.data(), counts.data(),
+                                  scratch.data(), kStream);
+        cpu::lloyd_accumulate<float>(points.data(), n, dim, ld, assignment.data(), k, ref_sums.data(),
+                                     ref_counts.data());
+        check_exact(counts, ref_counts, "counts");
+        check_close(sums, ref_sums, [&](size_t i) { return kEps * std::fabs(double(ref_sums[i])); }, "sums");
+        if (k > 1) {
+          REQUIRE(counts[k - 1] == 0.0f);
+          for (int j = 0; j < dim; ++j) REQUIRE(sums[size_t(k - 1) * dim + j] == 0.0f);
+        }
+      }
+    }
+  }
+}

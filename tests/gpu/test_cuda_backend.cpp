@@ -1,0 +1,511 @@
+// The CUDA backend against the CPU reference: every Backend op from the same seeded inputs, with
+// output buffers poisoned with NaN on both backends first, and one whole training step (forward,
+// backward, Adam) of each method with identical ε. Without a CUDA device every test says so with a
+// WARN and passes: these tests are the GPU session's to run (scripts/gpu-check.sh).
+// Tolerances (ε = FLT_EPSILON):
+//   - gather, one-hot, bias + ReLU forward, the ReLU mask, fill, copy: exact;
+//   - elementwise values through exp/log (reparam, BCE gradient, Adam): |Δ| ≤ 1e-5 + 4ε·|ref|;
+//   - sums of n float terms (KL, BCE loss, dbias): |Δ| ≤ 1e-5 + (n + 4)·ε·Σ|term|;
+//   - GEMM: |Δ| ≤ 1e-6 + (k + 2)·ε·(|α|·Σ_p |a_ip b_pj| + |β c_ij|), the float dot-product bound;
+//   - sums kept in double (accumulate_sum, k-means sums): relative 1e-6;
+//   - k-means assignments: exact, except where the two centroids' distances tie within 1e-5 relative;
+//   - a training step: per-sample losses relative 1e-4; each parameter tensor's gradient within
+//     1e-4 of its norm (relative L2); after Adam, every parameter within 2·lr of the CPU's (a sign
+//     flip of a gradient that is zero up to rounding moves a parameter by at most ±lr on each side)
+//     and all but 0.1 % within 1e-5.
+#include <catch2/catch.hpp>
+
+#include <cfloat>
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "engine/backend.h"
+#include "engine/config.h"
+#include "engine/cpu/cpu_backend.h"
+#include "engine/cuda/cuda_backend.h"
+#include "engine/model.h"
+#include "engine/trainer.h"
+#include "tests/test_helpers.h"
+#include "tests/tolerance.h"
+
+using namespace cvae;
+using cvae::test::check_close;
+using cvae::test::check_exact;
+using cvae::test::elementwise_tolerance;
+using cvae::test::kFloatEps;
+
+namespace {
+
+constexpr float kNaN = std::numeric_limits<float>::quiet_NaN();
+
+// The CUDA backend, or nullptr after a visible WARN when this machine has no CUDA device.
+std::unique_ptr<Backend> cuda_or_skip() {
+  if (cuda_device_count() == 0) {
+    WARN("SKIPPED: no CUDA device here (cuda_device_count() == 0); run scripts/gpu-check.sh on a GPU machine");
+    return nullptr;
+  }
+  return make_cuda_backend(0);
+}
+
+std::vector<float> random_floats(size_t n, uint64_t seed, double lo, double hi, uint32_t which = 0) {
+  return test::cast_all<float>(test::random_values(n, seed, lo, hi, which));
+}
+
+std::vector<uint8_t> random_bytes(size_t n, uint64_t seed) {
+  std::vector<double> u = test::random_values(n, seed, 0, 256, 7);
+  std::vector<uint8_t> bytes(n);
+  for (size_t i = 0; i < n; ++i) bytes[i] = static_cast<uint8_t>(u[i]);
+  return bytes;
+}
+
+std::vector<int32_t> random_ints(size_t n, uint64_t seed, int below, uint32_t which = 3) {
+  std::vector<double> u = test::random_values(n, seed, 0, below, which);
+  std::vector<int32_t> ints(n);
+  for (size_t i = 0; i < n; ++i) ints[i] = std::min(static_cast<int32_t>(u[i]), below - 1);
+  return ints;
+}
+
+// The same host array in both backends' memory.
+template <class T>
+struct Twin {
+  Buffer on_cpu, on_gpu;
+  size_t count = 0;
+  T* cpu() const { return on_cpu.as<T>(); }
+  T* gpu() const { return on_gpu.as<T>(); }
+};
+
+struct Backends {
+  CpuBackend cpu{2};
+  std::unique_ptr<Backend> gpu;
+
+  template <class T>
+  Twin<T> twin(const std::vector<T>& host) {
+    Twin<T> t;
+    t.count = host.size();
+    size_t bytes = sizeof(T) * std::max<size_t>(host.size(), 1);
+    t.on_cpu = cpu.allocate(bytes);
+    t.on_gpu = gpu->allocate(bytes);
+    if (!host.empty()) {
+      cpu.upload(t.on_cpu.template as<void>(), host.data(), sizeof(T) * host.size());
+      gpu->upload(t.on_gpu.template as<void>(), host.data(), sizeof(T) * host.size());
+    }
+    return t;
+  }
+  template <class T>
+  std::vector<T> read_cpu(const Twin<T>& t) { return read<T>(cpu, t.on_cpu, t.count); }
+  template <class T>
+  std::vector<T> read_gpu(const Twin<T>& t) { return read<T>(*gpu, t.on_gpu, t.count); }
+  template <class T>
+  static std::vector<T> read(Backend& backend, const Buffer& buffer, size_t count) {
+    std::vector<T> host(count);
+    if (count) backend.download(host.data(), buffer.as<void>(), sizeof(T) * count);
+    return host;
+  }
+};
+
+std::unique_ptr<Backends> backends_or_skip() {
+  std::unique_ptr<Backend> gpu = cuda_or_skip();
+  if (!gpu) return nullptr;
+  auto both = std::make_unique<Backends>();
+  both->gpu = std::move(gpu);
+  return both;
+}
+
+}  // namespace
+
+TEST_CASE("CUDA backend names its device, zero-fills allocations and round-trips memory", "[gpu][memory]") {
+  auto b = backends_or_skip();
+  if (!b) return;
+  REQUIRE(b->gpu->name() == "cuda");
+  INFO(b->gpu->device_description());
+  REQUIRE(!b->gpu->device_description().empty());
+  Buffer zeros = b->gpu->allocate(sizeof(float) * 1000);
+  std::vector<float> host(1000, kNaN);
+  b->gpu->download(host.data(), zeros.as<void>(), sizeof(float) * 1000);
+  REQUIRE(host == std::vector<float>(1000, 0.0f));
+
+  std::vector<float> values = random_floats(1001, 1, -5, 5);
+  Twin<float> source = b->twin(values), target = b->twin(std::vector<float>(1001, kNaN));
+  b->gpu->copy(target.gpu() + 1, source.gpu(), sizeof(float) * 1000);
+  b->cpu.copy(target.cpu() + 1, source.cpu(), sizeof(float) * 1000);
+  check_exact(b->read_gpu(target), b->read_cpu(target), "copy");
+  b->gpu->fill(target.gpu(), 999, 0.5f);
+  b->cpu.fill(target.cpu(), 999, 0.5f);
+  check_exact(b->read_gpu(target), b->read_cpu(target), "fill");
+}
+
+TEST_CASE("CUDA backend errors name the op or the call", "[gpu][errors]") {
+  auto b = backends_or_skip();
+  if (!b) return;
+  Buffer a = b->gpu->allocate(64 * sizeof(float));
+  REQUIRE_THROWS_WITH(b->gpu->gemm(false, false, 4, 4, 4, 1, a.f32(), 3, a.f32(), 4, 0, a.f32(), 4),
+                      Catch::Contains("gemm") && Catch::Contains("leading dimension"));
+  REQUIRE_THROWS_WITH(make_cuda_backend(cuda_device_count()), Catch::Contains("not present"));
+}
+
+TEST_CASE("CUDA GEMM matches the CPU for every transpose, odd sizes, padded ld, beta 0 and not", "[gpu][gemm]") {
+  auto b = backends_or_skip();
+  if (!b) return;
+  struct Shape { int m, n, k; };
+  // (k = 0 is left out: oneDNN leaves C untouched there while BLAS and cuBLAS scale it by beta.)
+  for (Shape s : {Shape{1, 1, 1}, Shape{37, 29, 70}, Shape{128, 400, 784}}) {
+    for (int ta = 0; ta < 2; ++ta)
+      for (int tb = 0; tb < 2; ++tb)
+        for (float beta : {0.0f, 0.5f}) {
+          CAPTURE(s.m, s.n, s.k, ta, tb, beta);
+          const float alpha = 1.25f;
+          const int a_rows = ta ? s.k : s.m, a_cols = ta ? s.m : s.k;
+          const int b_rows = tb ? s.n : s.k, b_cols = tb ? s.k : s.n;
+          const int lda = a_cols + 3, ldb = b_cols + 1, ldc = s.n + 2;
+          std::vector<float> a = random_floats(size_t(std::max(a_rows, 1)) * lda, 2, -1, 1);
+          std::vector<float> bm = random_floats(size_t(std::max(b_rows, 1)) * ldb, 3, -1, 1);
+          std::vector<float> c = beta == 0 ? std::vector<float>(size_t(s.m) * ldc, kNaN)
+                                           : random_floats(size_t(s.m) * ldc, 4, -1, 1);
+          for (int i = 0; i < s.m; ++i)
+            for (int j = s.n; j < ldc; ++j) c[size_t(i) * ldc + j] = kNaN;  // beyond the row: untouched
+          Twin<float> ta_ = b->twin(a), tb_ = b->twin(bm), tc = b->twin(c);
+          b->gpu->gemm(ta, tb, s.m, s.n, s.k, alpha, ta_.gpu(), lda, tb_.gpu(), ldb, beta, tc.gpu(), ldc);
+          b->cpu.gemm(ta, tb, s.m, s.n, s.k, alpha, ta_.cpu(), lda, tb_.cpu(), ldb, beta, tc.cpu(), ldc);
+          std::vector<float> ref = b->read_cpu(tc);
+          std::vector<double> magnitude(ref.size(), 0.0);
+          for (int i = 0; i < s.m; ++i)
+            for (int j = 0; j < s.n; ++j) {
+              double sum = 0;
+              for (int p = 0; p < s.k; ++p) {
+                float av = ta ? a[size_t(p) * lda + i] : a[size_t(i) * lda + p];
+                float bv = tb ? bm[size_t(j) * ldb + p] : bm[size_t(p) * ldb + j];
+                sum += std::fabs(double(av) * bv);
+              }
+              double cv = beta == 0 ? 0.0 : std::fabs(double(beta) * c[size_t(i) * ldc + j]);
+              magnitude[size_t(i) * ldc + j] = std::fabs(alpha) * sum + cv;
+            }
+          check_close(b->read_gpu(tc), ref,
+                      [&](size_t i) { return 1e-6 + (s.k + 2) * kFloatEps * magnitude[i]; }, "C");
+        }
+  }
+}
+
+TEST_CASE("CUDA bias + ReLU forward and backward match the CPU, dbias within the float sum bound",
+          "[gpu][bias_act]") {
+  auto b = backends_or_skip();
+  if (!b) return;
+  for (Activation act : {Activation::none, Activation::relu})
+    for (int rows : {1, 9, 128})
+      for (int cols : {1, 37, 400}) {
+        CAPTURE(int(act), rows, cols);
+        const int ld = cols + 3;
+        std::vector<float> y = random_floats(size_t(rows) * ld, 5, -2, 2);
+        for (int r = 0; r < rows; ++r)
+          for (int c = cols; c < ld; ++c) y[size_t(r) * ld + c] = kNaN;
+        std::vector<float> bias = random_floats(cols, 6, -1, 1);
+        Twin<float> ty = b->twin(y), tbias = b->twin(bias);
+        b->gpu->bias_act_forward(ty.gpu(), ld, tbias.gpu(), rows, cols, act);
+        b->cpu.bias_act_forward(ty.cpu(), ld, tbias.cpu(), rows, cols, act);
+        check_exact(b->read_gpu(ty), b->read_cpu(ty), "forward");
+
+        std::vector<float> dy = random_floats(size_t(rows) * ld, 7, -1, 1);
+        for (int r = 0; r < rows; ++r)
+          for (int c = cols; c < ld; ++c) dy[size_t(r) * ld + c] = kNaN;
+        Twin<float> tdy = b->twin(dy), tdbias = b->twin(std::vector<float>(cols + 1, kNaN));
+        b->gpu->bias_act_backward(tdy.gpu(), ld, ty.gpu(), ld, tdbias.gpu(), rows, cols, act);
+        b->cpu.bias_act_backward(tdy.cpu(), ld, ty.cpu(), ld, tdbias.cpu(), rows, cols, act);
+        std::vector<float> masked = b->read_cpu(tdy);
+        check_exact(b->read_gpu(tdy), masked, "masked dy");
+        std::vector<double> magnitude(cols + 1, 0.0);
+        for (int r = 0; r < rows; ++r)
+          for (int c = 0; c < cols; ++c) magnitude[c] += std::fabs(masked[size_t(r) * ld + c]);
+        check_close(b->read_gpu(tdbias), b->read_cpu(tdbias),
+                    [&](size_t c) { return 1e-5 + (rows + 4) * kFloatEps * magnitude[c]; }, "dbias");
+      }
+}
+
+TEST_CASE("CUDA gather and one-hot write the same batch as the CPU, leaving the rest of the row alone",
+          "[gpu][gather]") {
+  auto b = backends_or_skip();
+  if (!b) return;
+  const int set = 50, pixels = 784, classes = 10;
+  for (int batch : {1, 7, 128}) {
+    CAPTURE(batch);
+    const int ld = pixels + classes + 5;
+    Twin<uint8_t> images = b->twin(random_bytes(size_t(set) * pixels, 8));
+    Twin<int32_t> labels = b->twin(random_ints(set, 9, classes));
+    Twin<int32_t> indices = b->twin(random_ints(batch, 10, set));
+    Twin<float> x = b->twin(std::vector<float>(size_t(batch) * ld, kNaN));
+    b->gpu->gather_images(images.gpu(), indices.gpu(), batch, pixels, x.gpu(), ld);
+    b->gpu->write_one_hot(labels.gpu(), indices.gpu(), batch, classes, x.gpu() + pixels, ld);
+    b->cpu.gather_images(images.cpu(), indices.cpu(), batch, pixels, x.cpu(), ld);
+    b->cpu.write_one_hot(labels.cpu(), indices.cpu(), batch, classes, x.cpu() + pixels, ld);
+    check_exact(b->read_gpu(x), b->read_cpu(x), "x");
+  }
+}
+
+TEST_CASE("CUDA reparam + KL forward and backward match the CPU for all three priors with the same ε",
+          "[gpu][reparam_kl]") {
+  auto b = backends_or_skip();
+  if (!b) return;
+  struct Case { PriorKind kind; int num_means; };
+  for (Case pc : {Case{PriorKind::standard, 0}, Case{PriorKind::class_mean, 10},
+                  Case{PriorKind::nearest_centroid, 1}, Case{PriorKind::nearest_centroid, 10},
+                  Case{PriorKind::nearest_centroid, 40}})
+    for (int batch : {1, 9, 128})
+      for (int latent : {3, 20, 37}) {
+        CAPTURE(int(pc.kind), pc.num_means, batch, latent);
+        std::vector<float> mu_logvar = random_floats(size_t(batch) * 2 * latent, 11, -3, 3);
+        mu_logvar[latent] = 25.0f;                    // beyond the clamp: no gradient
+        mu_logvar[latent + (latent > 1 ? 1 : 0)] = -25.0f;
+        std::vector<float> means = random_floats(size_t(std::max(pc.num_means, 1)) * latent, 12, -3, 3);
+        Twin<float> tml = b->twin(mu_logvar), tmeans = b->twin(means);
+        Twin<int32_t> labels = b->twin(random_ints(200, 13, std::max(pc.num_means, 1)));
+        Twin<int32_t> indices = b->twin(random_ints(batch, 14, 200));
+        Twin<int32_t> chosen = b->twin(std::vector<int32_t>(batch, -7));
+        const int ld_z = latent + 10;
+        Twin<float> z = b->twin(std::vector<float>(size_t(batch) * ld_z, kNaN));
+        Twin<float> kl = b->twin(std::vector<float>(batch, kNaN));
+        auto prior_on = [&](bool gpu) {
+          PriorArgs p;
+          p.kind = pc.kind;
+          p.means = pc.num_means ? (gpu ? tmeans.gpu() : tmeans.cpu()) : nullptr;
+          p.num_means = pc.num_means;
+          p.labels = gpu ? labels.gpu() : labels.cpu();
+          p.chosen = gpu ? chosen.gpu() : chosen.cpu();
+          return p;
+        };
+        const RngPosition rng{2024, RngStream::train_noise, 3};
+        b->gpu->reparam_kl_forward(tml.gpu(), indices.gpu(), batch, latent, prior_on(true), rng, 5, true, z.gpu(),
+                                   ld_z, kl.gpu());
+        b->cpu.reparam_kl_forward(tml.cpu(), indices.cpu(), batch, latent, prior_on(false), rng, 5, true, z.cpu(),
+                                  ld_z, kl.cpu());
+        REQUIRE(b->read_gpu(chosen) == b->read_cpu(chosen));  // random centroids: no near-ties
+        std::vector<float> ref_z = b->read_cpu(z), ref_kl = b->read_cpu(kl);
+        check_close(b->read_gpu(z), ref_z, elementwise_tolerance(ref_z), "z");
+        check_close(b->read_gpu(kl), ref_kl,
+                    [&](size_t i) { return 1e-5 + (latent + 4) * kFloatEps * 2 * std::fabs(double(ref_kl[i])); }, "kl");
+
+        const int ld_dz = latent + 1;
+        Twin<float> dz = b->twin(random_floats(size_t(batch) * ld_dz, 15, -1, 1));
+        Twin<float> grad = b->twin(std::vector<float>(size_t(batch) * 2 * latent, kNaN));
+        b->gpu->reparam_kl_backward(tml.gpu(), indices.gpu(), batch, latent, prior_on(true), rng, 5, dz.gpu(), ld_dz,
+                                    0.3f, grad.gpu());
+        b->cpu.reparam_kl_backward(tml.cpu(), indices.cpu(), batch, latent, prior_on(false), rng, 5, dz.cpu(), ld_dz,
+                                   0.3f, grad.cpu());
+        std::vector<float> ref_grad = b->read_cpu(grad), got = b->read_gpu(grad);
+        check_close(got, ref_grad, elementwise_tolerance(ref_grad), "d(mu, logvar)");
+        REQUIRE(got[latent] == 0.0f);
+      }
+}
+
+TEST_CASE("CUDA BCE-with-logits loss and gradient match the CPU, with and without the gradient", "[gpu][bce]") {
+  auto b = backends_or_skip();
+  if (!b) return;
+  const int set = 40;
+  for (int batch : {1, 5, 128})
+    for (int pixels : {1, 257, 784})
+      for (bool with_grad : {true, false}) {
+        CAPTURE(batch, pixels, with_grad);
+        std::vector<float> logits = random_floats(size_t(batch) * pixels, 16, -30, 30);
+        logits[0] = 0.0f;
+        Twin<float> tl = b->twin(logits);
+        Twin<uint8_t> images = b->twin(random_bytes(size_t(set) * pixels, 17));
+        Twin<int32_t> indices = b->twin(random_ints(batch, 18, set));
+        Twin<float> loss = b->twin(std::vector<float>(batch, kNaN));
+        Twin<float> grad = b->twin(std::vector<float>(size_t(batch) * pixels, kNaN));
+        const float scale = 1.0f / batch;
+        b->gpu->bce_with_logits(tl.gpu(), images.gpu(), indices.gpu(), batch, pixels, scale, loss.gpu(),
+                                with_grad ? grad.gpu() : nullptr);
+        b->cpu.bce_with_logits(tl.cpu(), images.cpu(), indices.cpu(), batch, pixels, scale, loss.cpu(),
+                               with_grad ? grad.cpu() : nullptr);
+        std::vector<float> ref_loss = b->read_cpu(loss), ref_grad = b->read_cpu(grad);
+        check_close(b->read_gpu(loss), ref_loss,
+                    [&](size_t i) { return 1e-5 + (pixels + 4) * kFloatEps * std::fabs(double(ref_loss[i])); }, "loss");
+        check_close(b->read_gpu(grad), ref_grad,
+                    [&](size_t j) { return 4 * kFloatEps * (scale + std::fabs(double(ref_grad[j]))); }, "dlogits");
+      }
+}
+
+TEST_CASE("CUDA Adam matches the CPU over several steps on the flat buffer, aligned and not", "[gpu][adam]") {
+  auto b = backends_or_skip();
+  if (!b) return;
+  for (int count : {1, 1001, 300000})
+    for (int misalign : {0, 1}) {
+      CAPTURE(count, misalign);
+      Twin<float> params = b->twin(random_floats(count + 4, 19, -1, 1));
+      Twin<float> m = b->twin(std::vector<float>(count + 4, 0.0f)), v = b->twin(std::vector<float>(count + 4, 0.0f));
+      AdamArgs args;
+      for (int64_t step = 1; step <= 3; ++step) {
+        Twin<float> grads = b->twin(random_floats(count + 4, 20, -1, 1, uint32_t(step)));
+        args.step = step;
+        b->gpu->adam_step(params.gpu() + misalign, grads.gpu() + misalign, m.gpu() + misalign, v.gpu() + misalign,
+                          count, args);
+        b->cpu.adam_step(params.cpu() + misalign, grads.cpu() + misalign, m.cpu() + misalign, v.cpu() + misalign,
+                         count, args);
+      }
+      for (const Twin<float>* t : {&params, &m, &v}) {
+        std::vector<float> ref = b->read_cpu(*t);
+        check_close(b->read_gpu(*t), ref, elementwise_tolerance(ref), "adam state");
+      }
+    }
+}
+
+TEST_CASE("CUDA accumulate_sum adds the batch sum to a double accumulator on the device", "[gpu][reduce]") {
+  auto b = backends_or_skip();
+  if (!b) return;
+  for (int count : {1, 128, 10000}) {
+    CAPTURE(count);
+    std::vector<float> values = random_floats(count, 21, -10, 10);
+    Twin<float> tv = b->twin(values);
+    Twin<double> acc = b->twin(std::vector<double>{2.5, 42.0});
+    b->gpu->accumulate_sum(tv.gpu(), count, acc.gpu());
+    b->gpu->accumulate_sum(tv.gpu(), count, acc.gpu());
+    b->cpu.accumulate_sum(tv.cpu(), count, acc.cpu());
+    b->cpu.accumulate_sum(tv.cpu(), count, acc.cpu());
+    std::vector<double> got = b->read_gpu(acc), ref = b->read_cpu(acc);
+    double magnitude = 2.5;
+    for (float v : values) magnitude += 2 * std::fabs(v);
+    REQUIRE(std::fabs(got[0] - ref[0]) <= 1e-12 * magnitude);
+    REQUIRE(got[1] == 42.0);
+  }
+}
+
+TEST_CASE("CUDA Lloyd assign and accumulate match the CPU: exact assignments, K = 1, an empty cluster",
+          "[gpu][lloyd]") {
+  auto b = backends_or_skip();
+  if (!b) return;
+  for (int n : {1, 1000, 60000})
+    for (int k : {1, 10, 40}) {
+      CAPTURE(n, k);
+      const int dim = 20, ld = 40;  // the μ columns of [μ | log σ²]
+      std::vector<float> points = random_floats(size_t(n) * ld, 22, -3, 3);
+      std::vector<float> centroids = random_floats(size_t(k) * dim, 23, -3, 3);
+      Twin<float> tp = b->twin(points), tc = b->twin(centroids);
+      Twin<int32_t> assignment = b->twin(std::vector<int32_t>(n, -7));
+      Twin<float> distance = b->twin(std::vector<float>(n, kNaN));
+      b->gpu->lloyd_assign(tp.gpu(), n, dim, ld, tc.gpu(), k, assignment.gpu(), distance.gpu());
+      b->cpu.lloyd_assign(tp.cpu(), n, dim, ld, tc.cpu(), k, assignment.cpu(), distance.cpu());
+      std::vector<int32_t> got = b->read_gpu(assignment), ref = b->read_cpu(assignment);
+      auto exact_distance = [&](int i, int c) {
+        double d = 0;
+        for (int j = 0; j < dim; ++j) {
+          double diff = double(points[size_t(i) * ld + j]) - centroids[size_t(c) * dim + j];
+          d += diff * diff;
+        }
+        return d;
+      };
+      for (int i = 0; i < n; ++i)
+        if (got[i] != ref[i]) {
+          INFO("point " << i << ": cuda " << got[i] << ", cpu " << ref[i]);
+          double dg = exact_distance(i, got[i]), dc = exact_distance(i, ref[i]);
+          REQUIRE(std::fabs(dg - dc) <= 1e-5 * (1 + dc));  // a near-tie: either answer is right
+        }
+      std::vector<float> ref_distance = b->read_cpu(distance);
+      check_close(b->read_gpu(distance), ref_distance,
+                  [&](size_t i) { return 1e-6 + (dim + 4) * kFloatEps * std::fabs(double(ref_distance[i])); }, "distance");
+
+      // accumulate from one assignment (the CPU's), with the last cluster left empty when k > 1
+      std::vector<int32_t> a = ref;
+      for (int32_t& c : a)
+        if (k > 1 && c == k - 1) c = 0;
+      Twin<int32_t> ta = b->twin(a);
+      Twin<float> sums = b->twin(std::vector<float>(size_t(k) * dim, kNaN)), counts = b->twin(std::vector<float>(k, kNaN));
+      b->gpu->lloyd_accumulate(tp.gpu(), n, dim, ld, ta.gpu(), k, sums.gpu(), counts.gpu());
+      b->cpu.lloyd_accumulate(tp.cpu(), n, dim, ld, ta.cpu(), k, sums.cpu(), counts.cpu());
+      check_exact(b->read_gpu(counts), b->read_cpu(counts), "counts");
+      std::vector<float> ref_sums = b->read_cpu(sums);
+      check_close(b->read_gpu(sums), ref_sums, [&](size_t i) { return 1e-6 * (1 + std::fabs(double(ref_sums[i]))); }, "sums");
+      if (k > 1) REQUIRE(b->read_gpu(counts)[k - 1] == 0.0f);
+    }
+}
+
+namespace {
+
+// Relative L2 distance between two slices.
+double relative_l2(const std::vector<float>& got, const std::vector<float>& ref, int64_t offset, int64_t count) {
+  double diff = 0, norm = 0;
+  for (int64_t i = offset; i < offset + count; ++i) {
+    diff += (double(got[i]) - ref[i]) * (double(got[i]) - ref[i]);
+    norm += double(ref[i]) * ref[i];
+  }
+  return std::sqrt(diff) / std::max(std::sqrt(norm), 1e-30);
+}
+
+}  // namespace
+
+TEST_CASE("one training step of each method gives the same losses, gradients and parameters on CUDA as on the CPU",
+          "[gpu][model]") {
+  auto b = backends_or_skip();
+  if (!b) return;
+  for (const char* method : {"vae", "beta", "cvae", "lambdahot", "kmeans"}) {
+    CAPTURE(method);
+    Config config;
+    config.method = method;
+    config.beta = std::string(method) == "beta" ? 5.0 : 1.0;
+    const int pixels = 784, set = 300, batch = 128;
+    ModelState cpu_state = make_model_state(b->cpu, config, pixels);
+    ModelState gpu_state = make_model_state(*b->gpu, config, pixels);
+    if (cpu_state.prior->kind() == PriorKind::nearest_centroid) {
+      std::vector<float> centroids = random_floats(size_t(config.clusters) * config.latent_dim, 24, -1, 1);
+      cpu_state.prior->set_means(centroids);
+      gpu_state.prior->set_means(centroids);
+    }
+    Twin<uint8_t> images = b->twin(random_bytes(size_t(set) * pixels, 25));
+    Twin<int32_t> labels = b->twin(random_ints(set, 26, config.classes));
+    std::vector<int32_t> order = shuffled_order(set, config.seed, 1);
+    Twin<int32_t> indices = b->twin(std::vector<int32_t>(order.begin(), order.begin() + batch));
+    Workspace cpu_ws = make_workspace(b->cpu, cpu_state.shape, batch, true);
+    Workspace gpu_ws = make_workspace(*b->gpu, gpu_state.shape, batch, true);
+    const RngPosition noise{config.seed, RngStream::train_noise, 1};
+    const float kl_weight = static_cast<float>(config.beta);
+    AdamArgs adam;
+    adam.lr = static_cast<float>(config.lr);
+    adam.step = 1;
+
+    auto step = [&](Backend& backend, ModelState& state, Workspace& ws, bool gpu) {
+      BatchInput input{gpu ? images.gpu() : images.cpu(), gpu ? labels.gpu() : labels.cpu(),
+                       gpu ? indices.gpu() : indices.cpu(), batch};
+      PriorArgs prior = state.prior->args(input.labels);
+      model_forward(backend, state.shape, state.layout, state.params.f32(), ws, input, prior, noise, 0, true, true);
+      model_backward(backend, state.shape, state.layout, state.params.f32(), state.grads.f32(), ws, input, prior,
+                     noise, 0, kl_weight);
+    };
+    step(b->cpu, cpu_state, cpu_ws, false);
+    step(*b->gpu, gpu_state, gpu_ws, true);
+
+    auto read = [](Backend& backend, const Buffer& buffer, size_t count) {
+      return Backends::read<float>(backend, buffer, count);
+    };
+    std::vector<float> cpu_kl = read(b->cpu, cpu_ws.kl, batch), gpu_kl = read(*b->gpu, gpu_ws.kl, batch);
+    std::vector<float> cpu_bce = read(b->cpu, cpu_ws.bce, batch), gpu_bce = read(*b->gpu, gpu_ws.bce, batch);
+    check_close(gpu_kl, cpu_kl, [&](size_t i) { return 1e-4 * (1 + std::fabs(double(cpu_kl[i]))); }, "kl per sample");
+    check_close(gpu_bce, cpu_bce, [&](size_t i) { return 1e-4 * (1 + std::fabs(double(cpu_bce[i]))); }, "bce per sample");
+    std::vector<int32_t> cpu_chosen = Backends::read<int32_t>(b->cpu, cpu_ws.chosen, batch);
+    std::vector<int32_t> gpu_chosen = Backends::read<int32_t>(*b->gpu, gpu_ws.chosen, batch);
+    REQUIRE(gpu_chosen == cpu_chosen);
+
+    const size_t total = static_cast<size_t>(cpu_state.layout.total);
+    std::vector<float> cpu_grads = read(b->cpu, cpu_state.grads, total), gpu_grads = read(*b->gpu, gpu_state.grads, total);
+    for (const Linear* layer : cpu_state.layout.layers()) {
+      INFO(layer->name);
+      REQUIRE(relative_l2(gpu_grads, cpu_grads, layer->weight_offset, int64_t(layer->in) * layer->out) <= 1e-4);
+      REQUIRE(relative_l2(gpu_grads, cpu_grads, layer->bias_offset, layer->out) <= 1e-4);
+    }
+
+    b->cpu.adam_step(cpu_state.params.f32(), cpu_state.grads.f32(), cpu_state.adam_m.f32(), cpu_state.adam_v.f32(),
+                     cpu_state.layout.total, adam);
+    b->gpu->adam_step(gpu_state.params.f32(), gpu_state.grads.f32(), gpu_state.adam_m.f32(), gpu_state.adam_v.f32(),
+                      gpu_state.layout.total, adam);
+    std::vector<float> cpu_params = download_params(b->cpu, cpu_state), gpu_params = download_params(*b->gpu, gpu_state);
+    size_t beyond_1e5 = 0;
+    double worst = 0;
+    for (size_t i = 0; i < total; ++i) {
+      double d = std::fabs(double(gpu_params[i]) - cpu_params[i]);
+      worst = std::max(worst, d);
+      if (d > 1e-5) ++beyond_1e5;
+    }
+    INFO("largest parameter difference " << worst << ", " << beyond_1e5 << " of " << total << " beyond 1e-5");
+    REQUIRE(worst <= 2.0 * adam.lr * (1 + 1e-3));
+    REQUIRE(beyond_1e5 <= total / 1000);
+  }
+}
