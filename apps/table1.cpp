@@ -1,7 +1,9 @@
 // clustervae-table1 [seeds=1,2,3] [datasets=mnist,fashion] [methods=vae,...] [configs=DIR]
-//                   [key=value ...]
+//                   [report=true] [key=value ...]
 // Runs the paper's grid with configs/<dataset>_<method>.json (plus the key=value overrides for
 // every run), then writes table1.json and table1.md into <out>/table1-<time>/ and prints the table.
+// With report=true it then writes every run's report (engine/report.h) and the comparison page
+// of the grid, compare.html, into the same table1 folder.
 #include <iostream>
 #include <sstream>
 #include <string>
@@ -11,6 +13,7 @@
 #include "engine/error.h"
 #include "engine/experiment.h"
 #include "engine/io/files.h"
+#include "engine/report.h"
 #include "engine/table1.h"
 
 namespace {
@@ -32,13 +35,15 @@ int main(int argc, char** argv) {
   std::vector<std::string> methods = {"vae", "beta", "cvae", "lambdahot", "kmeans"};
   std::vector<uint64_t> seeds = {1};
   std::string configs = "configs";
+  bool report = false;
   std::vector<std::string> overrides;
   try {
     for (int i = 1; i < argc; ++i) {
       std::string arg = argv[i];
       if (arg == "-h" || arg == "--help") {
         std::cout << "usage: clustervae-table1 [seeds=1,2,3] [datasets=mnist,fashion] "
-                     "[methods=vae,beta,cvae,lambdahot,kmeans] [configs=DIR] [key=value ...]\n";
+                     "[methods=vae,beta,cvae,lambdahot,kmeans] [configs=DIR] [report=true] "
+                     "[key=value ...]\n";
         return 0;
       }
       auto eq = arg.find('=');
@@ -58,6 +63,9 @@ int main(int argc, char** argv) {
         methods = split_list(value, key);
       } else if (key == "configs") {
         configs = value;
+      } else if (key == "report") {
+        if (value != "true" && value != "false") cvae::fail("argument report=" + value + ": expected true or false");
+        report = value == "true";
       } else {
         overrides.push_back(arg);
       }
@@ -86,6 +94,19 @@ int main(int argc, char** argv) {
     std::string md = cvae::table1_markdown(runs);
     cvae::write_file_atomic(dir + "/table1.md", md);
     std::cout << md << "\nwritten: " << dir << "/table1.md and table1.json\n";
+    if (report) {
+      cvae::ReportOptions options;
+      options.device = grid.front().device;
+      options.threads = grid.front().threads;
+      options.log = [](const std::string& line) { std::cerr << "report: " << line << "\n"; };
+      std::vector<std::string> run_dirs;
+      for (const cvae::Table1Run& r : runs) run_dirs.push_back(r.run_dir);
+      std::string compare;
+      std::vector<cvae::RunReport> reports = cvae::report_runs(run_dirs, options, dir, &compare);
+      for (const std::string& line : cvae::sampling_verdicts(reports)) std::cout << line << "\n";
+      std::cout << "reports: report.html in each run folder" << (compare.empty() ? "" : "; comparison: " + compare)
+                << "\n";
+    }
     return 0;
   } catch (const cvae::NumericError& e) {
     std::cerr << "clustervae-table1: " << e.what() << "\n";
