@@ -11,6 +11,7 @@
 #   here:   scripts/gpu-check.sh --prepare        build with CUDA, pack build-gpu/device-kit/
 #           (BUILD_DIR overrides build-gpu; JOBS the parallel jobs, default 2)
 #   there:  scripts/gpu-check.sh                  with build-gpu/device-kit carried along
+#           (also trains the Lambda-Hot VAE for ten epochs on the GPU and on the CPU, and compares)
 #           (device tool: run command="bash scripts/gpu-check.sh", carry=["build-gpu/device-kit"])
 #   here:   copy the JSON that came back into bench/results/ and commit it.
 #   anywhere without a GPU: scripts/gpu-check.sh --dry-run   goes through every step it can,
@@ -47,10 +48,17 @@ prepare() {
     die 2 "--prepare needs nvcc (CUDA 13) to build the CUDA backend"
   say "building $binary_name with CUDA into $build"
   cmake -S "$repo" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCLUSTERVAE_CUDA=ON >/dev/null
-  cmake --build "$build" -j "${JOBS:-2}" --target "$binary_name"
+  cmake --build "$build" -j "${JOBS:-2}" --target "$binary_name" clustervae-train
   rm -rf "$kit"
-  mkdir -p "$kit/lib"
-  cp "$build/$binary_name" "$kit/"
+  mkdir -p "$kit/lib" "$kit/data/mnist"
+  cp "$build/$binary_name" "$build/clustervae-train" "$kit/"
+  # The ten-epoch GPU-vs-CPU comparison trains on MNIST: gzipped (the reader takes .gz), ~11 MB.
+  local f data_dir="${CLUSTERVAE_DATA:-$repo/data}"
+  for f in train-images-idx3-ubyte train-labels-idx1-ubyte t10k-images-idx3-ubyte t10k-labels-idx1-ubyte; do
+    [ -f "$data_dir/mnist/$f" ] || die 2 "no $data_dir/mnist/$f: run scripts/setup.sh first"
+    gzip -9 -c "$data_dir/mnist/$f" > "$kit/data/mnist/$f.gz"
+  done
+  cp "$repo/configs/mnist_lambdahot.json" "$kit/"
   # Every shared library the binary resolves here (ldd lists the whole closure, so oneDNN's own
   # libgomp and libOpenCL come too) except the C/C++ runtime (the GPU machine has a newer one) and
   # CUDA's (taken from the GPU machine, where they match its driver).
@@ -62,7 +70,7 @@ prepare() {
     esac
     [ -f "$path" ] || die 2 "cannot find $name for the kit (ldd says '$path')"
     if [ "$name" = libdnnl.so.2 ]; then gzip -9 -c "$path" > "$kit/lib/$name.gz"; else cp -L "$path" "$kit/lib/$name"; fi
-  done < <(ldd "$kit/$binary_name" | awk '$2 == "=>" {print $1, $3}')
+  done < <(ldd "$kit/$binary_name" "$kit/clustervae-train" | awk '$2 == "=>" {print $1, $3}' | sort -u)
   local commit="unknown" dirty="unknown"
   if command -v git >/dev/null 2>&1 && git -C "$repo" rev-parse HEAD >/dev/null 2>&1; then
     commit="$(git -C "$repo" rev-parse HEAD)"
@@ -161,10 +169,29 @@ run_checks() {
   fi
   t3=$(date +%s)
 
+  # 4: ten epochs of the Lambda-Hot VAE on MNIST on the GPU and on this machine's CPU; the
+  # metrics must agree within the tolerance stated in the JSON (floating-point order differs, so
+  # the two runs drift apart like two seeds, not bit for bit).
+  local train_gpu_rc=127 train_cpu_rc=127
+  if [ -x "$kit/clustervae-train" ] && [ "$dry" = 1 ]; then
+    say "4/4 dry run: only checks that clustervae-train loads"
+    "$kit/clustervae-train" --help > "$out_dir/train-gpu.log" 2>&1 && train_gpu_rc=0 || train_gpu_rc=$?
+  elif [ -x "$kit/clustervae-train" ]; then
+    say "4/4 ten epochs of the Lambda-Hot VAE on MNIST: GPU, then CPU"
+    train_gpu_rc=0
+    timeout 150 "$kit/clustervae-train" "$kit/mnist_lambdahot.json" device=cuda data_dir="$kit/data" \
+      out="$out_dir/runs" name=gpu progress=lines > "$out_dir/train-gpu.log" 2>&1 || train_gpu_rc=$?
+    train_cpu_rc=0
+    timeout 240 "$kit/clustervae-train" "$kit/mnist_lambdahot.json" device=cpu data_dir="$kit/data" \
+      out="$out_dir/runs" name=cpu progress=lines > "$out_dir/train-cpu.log" 2>&1 || train_cpu_rc=$?
+  fi
+  local t4; t4=$(date +%s)
+
   local json="$out_dir/gpu-check.json"
   GPU_LINE="$gpu_line" KIT="$kit" OUT_DIR="$out_dir" CUDA_LIBS="$cuda_libs" DRY="$dry" \
   TESTS_RC=$tests_rc MEMCHECK_RC=$memcheck_rc RACECHECK_RC=$racecheck_rc \
   T_TESTS=$((t1 - t0)) T_SANITIZERS=$((t3 - t1)) SANITIZER="$sanitizer" \
+  TRAIN_GPU_RC=$train_gpu_rc TRAIN_CPU_RC=$train_cpu_rc T_TRAINING=$((t4 - t3)) \
   python3 - "$json" <<'PY'
 import ctypes, json, os, re, subprocess, sys, xml.etree.ElementTree as ET
 
@@ -267,6 +294,36 @@ steps = {
     "racecheck": sanitizer_step("racecheck", int(env["RACECHECK_RC"])),
     "sanitizer_seconds": int(env["T_SANITIZERS"]),
 }
+
+def run_metrics(name):
+    import glob
+    found = sorted(glob.glob(os.path.join(out_dir, "runs", name + "-*", "metrics.json")))
+    if not found:
+        return None
+    try:
+        with open(found[-1]) as f:
+            return json.load(f)
+    except (OSError, ValueError):
+        return None
+
+gpu_run, cpu_run = run_metrics("gpu"), run_metrics("cpu")
+tolerance = {"test_bce_sampled": 1.0, "test_bce_mean": 1.0, "argmax_accuracy": 0.02, "linear_probe_accuracy": 0.02}
+comparison = {}
+if gpu_run and cpu_run:
+    for key, limit in tolerance.items():
+        g, c = gpu_run.get(key), cpu_run.get(key)
+        if isinstance(g, (int, float)) and isinstance(c, (int, float)):
+            comparison[key] = {"gpu": g, "cpu": c, "difference": g - c, "tolerance": limit, "within": abs(g - c) <= limit}
+steps["training"] = {
+    "what": "10 epochs, Lambda-Hot VAE, MNIST, batch 128: device=cuda against device=cpu on this machine",
+    "exit_codes": {"gpu": int(env["TRAIN_GPU_RC"]), "cpu": int(env["TRAIN_CPU_RC"])},
+    "seconds": int(env["T_TRAINING"]),
+    "gpu_epoch_seconds": gpu_run.get("epoch_seconds") if gpu_run else None,
+    "cpu_epoch_seconds": cpu_run.get("epoch_seconds") if cpu_run else None,
+    "gpu_metrics": gpu_run, "cpu_metrics": cpu_run,
+    "comparison": comparison,
+    "agree": bool(comparison) and all(v["within"] for v in comparison.values()),
+}
 gpu = [s.strip() for s in env.get("GPU_LINE", "").split(",")]
 result = {
     "schema": "clustervae-gpu-check/1",
@@ -291,14 +348,15 @@ result = {
 with open(sys.argv[1], "w") as f:
     json.dump(result, f, indent=2)
     f.write("\n")
-print("gpu-check: tests %d passed, %d failed%s; memcheck %s; racecheck %s" % (
+print("gpu-check: tests %d passed, %d failed%s; memcheck %s; racecheck %s; ten-epoch GPU vs CPU %s" % (
     steps["gpu_tests"]["passed"], steps["gpu_tests"]["failed"],
-    "" if not skipped else " (they did NOT see a GPU)", steps["memcheck"]["status"], steps["racecheck"]["status"]))
+    "" if not skipped else " (they did NOT see a GPU)", steps["memcheck"]["status"], steps["racecheck"]["status"],
+    "agree" if steps["training"]["agree"] else "DO NOT AGREE or did not run"))
 PY
   say "result: $json"
   if [ -n "${OUT:-}" ] && [ -d "${OUT:-}" ]; then
     cp "$json" "$OUT/gpu-check-$stamp.json"
-    for f in gpu-tests.xml memcheck.log racecheck.log; do [ -f "$out_dir/$f" ] && cp "$out_dir/$f" "$OUT/"; done
+    for f in gpu-tests.xml memcheck.log racecheck.log train-gpu.log train-cpu.log; do [ -f "$out_dir/$f" ] && cp "$out_dir/$f" "$OUT/"; done
     say "copied to \$OUT"
   fi
 

@@ -1,0 +1,205 @@
+#!/usr/bin/env bash
+# clustervae against PyTorch, same machine, same run: one epoch of each method, alternating between
+# the engines, several repetitions. Prints per method the median seconds of each engine, the ratio
+# and images/s, writes bench/results/side-by-side-<device>-<date>.json (machine, CPU/GPU model,
+# versions, commit, raw timings), and ends with the line
+#   speedup_vs_torch=<median over methods of (torch's best median seconds / clustervae's)>
+#
+#   bash bench/side_by_side.sh                 # CPU (the default), from a fresh clone, as root
+#   bash bench/side_by_side.sh --accuracy ...  # the accuracy comparison instead (bench/table1_torch.sh)
+#
+# Environment:
+#   THREADS (2)        threads for both engines (clustervae threads=, torch.set_num_threads + BLAS)
+#   REPEATS (3)        repetitions (each: every method, every engine)
+#   METHODS ("vae beta cvae lambdahot kmeans movable")
+#   DATASET (mnist)    TRAIN_LIMIT (0 = all 60000 images)
+#   BATCH_SIZE         (unset = the configs' 128) for both engines, e.g. for throughput against batch size
+#   DEVICE (cpu)       cpu, or cuda (clustervae device=cuda against PyTorch on the GPU; needs a
+#                      CUDA build of PyTorch for $PYTHON — Debian's python3-torch is CPU-only)
+#   TORCH_VARIANTS     the PyTorch set-ups to time; the first is "the default".
+#                      cpu:  "openblas openblas-haswell openblas-zen openblas-openmp openblas-openmp-zen"
+#                            openblas = Debian's OpenBLAS (pthreads), core chosen by OpenBLAS itself;
+#                            -openmp = Debian's OpenMP build of OpenBLAS; -haswell/-zen/-sandybridge/
+#                            -prescott = OPENBLAS_CORETYPE; +foreach = Adam(foreach=True)
+#                      cuda: "eager compile compile-ro graphs"  (compile-ro = mode reduce-overhead,
+#                            graphs = the whole step captured as one CUDA graph)
+#   PYTHON             the interpreter with torch (cpu: /usr/bin/python3, Debian's)
+#   COMMIT             recorded instead of `git rev-parse HEAD` (e.g. outside a git checkout)
+#   OMP_WAIT_POLICY etc. are passed to both engines unchanged and recorded.
+set -euo pipefail
+repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+if [ "${1:-}" = "--accuracy" ]; then
+  shift
+  exec bash "$repo/bench/table1_torch.sh" "$@"
+fi
+[ $# -eq 0 ] || { echo "side_by_side: unknown argument '$1' (settings are environment variables; see the header)" >&2; exit 2; }
+
+threads="${THREADS:-2}"
+repeats="${REPEATS:-3}"
+methods="${METHODS:-vae beta cvae lambdahot kmeans movable}"
+dataset="${DATASET:-mnist}"
+train_limit="${TRAIN_LIMIT:-0}"
+batch_size="${BATCH_SIZE:-}"
+device="${DEVICE:-cpu}"
+data_dir="${CLUSTERVAE_DATA:-$repo/data}"
+bin="$repo/build/clustervae-train"
+case "$device" in
+  cpu) variants="${TORCH_VARIANTS:-openblas openblas-haswell openblas-zen openblas-openmp openblas-openmp-zen}" ;;
+  cuda) variants="${TORCH_VARIANTS:-eager compile compile-ro graphs}" ;;
+  *) echo "side_by_side: DEVICE must be cpu or cuda, not '$device'" >&2; exit 2 ;;
+esac
+
+# ---- prerequisites: PyTorch (Debian's on the CPU), the data, the build ----------------------------
+# shellcheck source=bench/torch_setup.sh
+source "$repo/bench/torch_setup.sh"
+
+# ---- the torch variants ------------------------------------------------------------------------
+blas_root=/usr/lib/x86_64-linux-gnu
+# Prints the `env` assignments and the extra flags of one variant: "VAR=.. VAR=.. -- --flag ..".
+variant_setup() {
+  local name="$1" envs=() flags=() token
+  local base="${name%%+*}" extras=""
+  [ "$base" = "$name" ] || extras="${name#*+}"
+  case "$device" in
+    cpu)
+      local lib="openblas-pthread" core=""
+      IFS=- read -r -a tokens <<< "$base"
+      [ "${tokens[0]}" = openblas ] || { echo "side_by_side: unknown torch variant '$name'" >&2; return 2; }
+      for token in "${tokens[@]:1}"; do
+        case "$token" in
+          openmp) lib="openblas-openmp" ;;
+          pthread) lib="openblas-pthread" ;;
+          haswell) core=Haswell ;;
+          zen) core=Zen ;;
+          sandybridge) core=Sandybridge ;;
+          prescott) core=Prescott ;;
+          skylakex) core=SkylakeX ;;
+          *) echo "side_by_side: unknown token '$token' in torch variant '$name'" >&2; return 2 ;;
+        esac
+      done
+      # Pick the OpenBLAS build for this process only (the system's libblas.so.3 is left alone).
+      [ -d "$blas_root/$lib" ] && envs+=("LD_LIBRARY_PATH=$blas_root/$lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}")
+      envs+=("OPENBLAS_CORETYPE=$core")
+      ;;
+    cuda)
+      case "$base" in
+        eager) ;;
+        compile) flags+=(--compile default) ;;
+        compile-ro) flags+=(--compile reduce-overhead) ;;
+        compile-max) flags+=(--compile max-autotune) ;;
+        graphs) flags+=(--cuda-graphs) ;;
+        *) echo "side_by_side: unknown torch variant '$name'" >&2; return 2 ;;
+      esac
+      ;;
+  esac
+  for token in ${extras//+/ }; do
+    case "$token" in
+      foreach) flags+=(--foreach) ;;
+      *) echo "side_by_side: unknown option '+$token' in torch variant '$name'" >&2; return 2 ;;
+    esac
+  done
+  echo "${envs[*]:-} -- ${flags[*]:-}"
+}
+for v in $variants; do variant_setup "$v" >/dev/null || exit 2; done
+
+scratch="$(mktemp -d)"
+trap 'rm -rf "$scratch"' EXIT
+raw="$scratch/raw.tsv"
+: > "$raw"
+stamp="$(date -u +%Y%m%d-%H%M%S)"
+out="$repo/bench/results/side-by-side-$device-$stamp.json"
+mkdir -p "$repo/bench/results"
+load_before="$(cut -d' ' -f1-3 /proc/loadavg)"
+
+# First JSON object printed on stdout by either engine -> "seconds<TAB>images_per_second".
+epoch_of() {
+  "$python" -c '
+import json, sys
+text = open(sys.argv[1]).read()
+d, _ = json.JSONDecoder().raw_decode(text[text.index("{"):])
+print("%r\t%r" % (d["epoch_seconds"][0], d["images_per_second"]))' "$1"
+}
+
+run_clustervae() {  # method repetition
+  local log="$scratch/cv-$1-$2.txt"
+  "$bin" "$repo/configs/${dataset}_$1.json" epochs=1 evaluate=false threads="$threads" device="$device" \
+    train_limit="$train_limit" ${batch_size:+batch_size=$batch_size} progress=off out="$scratch/runs" data_dir="$data_dir" > "$log" 2> "$log.err" || {
+      echo "side_by_side: clustervae failed on $1:" >&2; cat "$log.err" >&2; exit 1; }
+  printf '%s\tclustervae\tcpp\t%s\t%s\t%s\n' "$1" "$2" "$(epoch_of "$log")" "$log" >> "$raw"
+  rm -rf "$scratch/runs"
+}
+
+run_torch() {  # method repetition variant
+  local setup envs flags json="$scratch/torch-$1-$2-$3.json"
+  setup="$(variant_setup "$3")"
+  envs="${setup%% -- *}"
+  flags="${setup#* -- }"
+  # shellcheck disable=SC2086  # envs and flags are word lists by construction
+  env $envs "$python" "$repo/bench/torch_reference.py" --config "$repo/configs/${dataset}_$1.json" \
+    --data-dir "$data_dir" --epochs 1 --threads "$threads" --device "$device" --train-limit "$train_limit" \
+    ${batch_size:+--batch-size $batch_size} --time-only --quiet --out "$json" $flags 2> "$json.err" || {
+      echo "side_by_side: torch ($3) failed on $1:" >&2; cat "$json.err" >&2; exit 1; }
+  printf '%s\ttorch\t%s\t%s\t%s\t%s\n' "$1" "$3" "$2" "$(epoch_of "$json")" "$json" >> "$raw"
+}
+
+echo "side_by_side: $device, $threads threads, batch ${batch_size:-128}, $repeats repetitions, methods: $methods; torch variants: $variants" >&2
+echo "side_by_side: load average before: $load_before" >&2
+for rep in $(seq "$repeats"); do
+  for method in $methods; do
+    # Alternate the order each repetition so that a slow drift of the machine hits both engines.
+    engines="clustervae $variants"
+    if [ $((rep % 2)) = 0 ]; then engines="$(echo "$engines" | tr ' ' '\n' | tac | tr '\n' ' ')"; fi
+    for e in $engines; do
+      if [ "$e" = clustervae ]; then run_clustervae "$method" "$rep"; else run_torch "$method" "$rep" "$e"; fi
+      tail -1 "$raw" | awk -F'\t' '{printf "  rep %s %-10s %-10s %-22s %8.3f s %9.0f img/s\n", $4, $1, $2, $3, $5, $6}' >&2
+    done
+  done
+done
+
+# ---- metadata and the summary --------------------------------------------------------------------
+commit="${COMMIT:-$(git -C "$repo" rev-parse HEAD 2>/dev/null || echo unknown)}"
+LOAD_BEFORE="$load_before" LOAD_AFTER="$(cut -d' ' -f1-3 /proc/loadavg)" COMMIT_ID="$commit" \
+THREADS_USED="$threads" REPEATS_USED="$repeats" DEVICE_USED="$device" DATASET_USED="$dataset" \
+TRAIN_LIMIT_USED="$train_limit" BATCH_USED="${batch_size:-128 (configs)}" STAMP="$stamp" "$python" - "$scratch/meta.json" <<'EOF'
+import json, os, platform, subprocess, sys
+def sh(cmd):
+    try:
+        return subprocess.run(cmd, shell=True, capture_output=True, text=True).stdout.strip()
+    except OSError:
+        return ""
+def dpkg(p):
+    return sh(f"dpkg-query -W -f='${{Version}}' {p} 2>/dev/null") or "not installed"
+cpu = sh("grep -m1 'model name' /proc/cpuinfo | cut -d: -f2").strip()
+flags = sh("grep -m1 '^flags' /proc/cpuinfo").split()
+import torch, numpy
+meta = {
+    "what": "one epoch of each method (batch 128), seconds of the training loop including the "
+            "per-epoch re-fit (kmeans, movable); the engines alternate, each run a fresh process",
+    "date": os.environ["STAMP"],
+    "device": os.environ["DEVICE_USED"], "dataset": os.environ["DATASET_USED"],
+    "train_limit": int(os.environ["TRAIN_LIMIT_USED"]), "batch_size": os.environ["BATCH_USED"],
+    "threads": int(os.environ["THREADS_USED"]), "repeats": int(os.environ["REPEATS_USED"]),
+    "machine": {"hostname": platform.node(), "kernel": platform.release(),
+                "cores": os.cpu_count(), "cpu": cpu,
+                "cpu_family_model": sh("grep -m1 '^cpu family' /proc/cpuinfo | cut -d: -f2").strip() + "/" +
+                                    sh("grep -m1 '^model\\s' /proc/cpuinfo | cut -d: -f2").strip(),
+                "simd": [f for f in ("avx2", "fma", "avx512f", "avx512_bf16") if f in flags],
+                "memory": sh("grep MemTotal /proc/meminfo | tr -s ' '"),
+                "gpu": sh("nvidia-smi --query-gpu=name,driver_version --format=csv,noheader 2>/dev/null") or None},
+    "load_average_before": os.environ["LOAD_BEFORE"], "load_average_after": os.environ["LOAD_AFTER"],
+    "environment": {k: os.environ[k] for k in ("OMP_WAIT_POLICY", "OMP_PROC_BIND", "GOMP_SPINCOUNT",
+                                               "OPENBLAS_CORETYPE") if k in os.environ},
+    "versions": {"torch": torch.__version__, "numpy": numpy.__version__,
+                 "python3-torch (Debian)": dpkg("python3-torch"),
+                 "openblas (Debian, libopenblas0-pthread)": dpkg("libopenblas0-pthread"),
+                 "onednn (Debian, libdnnl-dev; clustervae's sgemm)": dpkg("libdnnl-dev"),
+                 "torch's onednn": torch.backends.mkldnn.is_available() and
+                                   ("bundled/linked " + (torch.__config__.show().split("MKL-DNN ")[1].split(" ")[0]
+                                                          if "MKL-DNN " in torch.__config__.show() else "?")),
+                 "compiler": sh("c++ --version | head -1"), "python": platform.python_version(),
+                 "cuda (torch)": torch.version.cuda},
+    "commit": os.environ["COMMIT_ID"],
+}
+json.dump(meta, open(sys.argv[1], "w"), indent=2)
+EOF
+"$python" "$repo/bench/side_by_side_summary.py" "$raw" "$scratch/meta.json" "$out"
