@@ -18,14 +18,7 @@ using namespace cvae;
 
 namespace {
 
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
-}
+using test::error_of;
 
 // A file's bytes with its header replaced (length prefix recomputed) and `data` after it.
 std::string with_header(const std::string& header, const std::string& data) {

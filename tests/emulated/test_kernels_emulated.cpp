@@ -39,23 +39,9 @@ constexpr float kNaN = std::numeric_limits<float>::quiet_NaN();
 constexpr double kEps = test::kFloatEps;
 cudaStream_t const kStream = nullptr;  // emulated launches are synchronous
 
-std::vector<float> random_floats(size_t n, uint64_t seed, double lo, double hi, uint32_t which = 0) {
-  return test::cast_all<float>(test::random_values(n, seed, lo, hi, which));
-}
-
-std::vector<uint8_t> random_bytes(size_t n, uint64_t seed) {
-  std::vector<double> u = test::random_values(n, seed, 0, 256, 7);
-  std::vector<uint8_t> bytes(n);
-  for (size_t i = 0; i < n; ++i) bytes[i] = static_cast<uint8_t>(u[i]);
-  return bytes;
-}
-
-std::vector<int32_t> random_ints(size_t n, uint64_t seed, int below, uint32_t which = 3) {
-  std::vector<double> u = test::random_values(n, seed, 0, below, which);
-  std::vector<int32_t> ints(n);
-  for (size_t i = 0; i < n; ++i) ints[i] = static_cast<int32_t>(u[i]) < below ? static_cast<int32_t>(u[i]) : below - 1;
-  return ints;
-}
+using test::random_bytes;
+using test::random_floats;
+using test::random_ints;
 
 }  // namespace
 
