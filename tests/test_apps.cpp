@@ -118,3 +118,20 @@ TEST_CASE("a diverging run stops with exit 3 naming the step and the last checkp
   REQUIRE_THAT(o.err, Catch::Contains("step"));
   REQUIRE_THAT(o.err, Catch::Contains("checkpoint"));
 }
+
+TEST_CASE("an output folder that cannot be made is one line and exit 2", "[apps]") {
+  if (!have_mnist()) { WARN("skipped: no MNIST data (run scripts/setup.sh)"); return; }
+  test::ScratchDir dir;
+  Outcome o = run_train(kConfig + " data_dir=" + CLUSTERVAE_SOURCE_DIR + "/data out=/proc/clustervae-cannot-be-here", dir.path);
+  REQUIRE(o.code == 2);
+  REQUIRE_THAT(o.err, Catch::Contains("/proc/clustervae-cannot-be-here") && Catch::Contains("cannot create folder"));
+  REQUIRE(std::count(o.err.begin(), o.err.end(), '\n') == 1);
+}
+
+TEST_CASE("run folders are never reused: the same name in the same second gets a new folder", "[apps]") {
+  test::ScratchDir dir;
+  std::string a = make_run_folder(dir.path, "same"), b = make_run_folder(dir.path, "same");
+  REQUIRE(a != b);
+  REQUIRE(entries(dir.path) == 2);
+  REQUIRE_THAT(test::error_of([&] { make_run_folder(dir.path, "a/b"); }), Catch::Contains("must not contain '/'"));
+}
