@@ -1,6 +1,7 @@
-// exp and log1p for the BCE loop, written so the compiler can vectorise them (glibc's expf and
-// log1pf are scalar calls unless the whole program is built with -ffast-math, which the reference
-// must not be). Float: a few ulp from std::exp / std::log1p over the ranges used (tested in
+// exp and log1p for the BCE loop, inlined polynomials instead of glibc's expf and log1pf (scalar
+// calls unless the whole program is built with -ffast-math, which the reference must not be).
+// Written to be vectorisable; GCC 12 still keeps the BCE loop scalar ("control flow in loop", from
+// the clamp together with the float→int conversion) — see bench/README.md. Float: a few ulp from std::exp / std::log1p over the ranges used (tested in
 // tests/test_cpu_ops.cpp); double: exactly the standard library, for the gradient checks.
 #pragma once
 #include <cmath>
