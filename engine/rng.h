@@ -92,6 +92,21 @@ CVAE_HD inline float normal_at(RngPosition at, uint32_t row, uint32_t column) {
   return static_cast<float>((lane % 2 == 0) ? radius * cos(angle) : radius * sin(angle));
 }
 
+// All four normals of one Philox block (columns 4·block … 4·block + 3), each computed exactly as
+// normal_at computes it: for loops over a whole row (the CPU reference) this draws each block once
+// instead of once per column.
+inline void normals_of_block(RngPosition at, uint32_t row, uint32_t block, float out[4]) {
+  Philox4 bits = rng_block(at, row, block);
+  for (uint32_t pair = 0; pair < 2; ++pair) {
+    double u1 = (static_cast<double>(bits.v[2 * pair]) + 1.0) * (1.0 / 4294967296.0);
+    double u2 = static_cast<double>(bits.v[2 * pair + 1]) * (1.0 / 4294967296.0);
+    double radius = sqrt(-2.0 * log(u1));
+    double angle = 6.283185307179586476925 * u2;
+    out[2 * pair] = static_cast<float>(radius * cos(angle));
+    out[2 * pair + 1] = static_cast<float>(radius * sin(angle));
+  }
+}
+
 // Uniform in [0, 1) for (row, column) as a double (init and sampling on the host).
 inline double uniform_at(RngPosition at, uint32_t row, uint32_t column) {
   Philox4 bits = rng_block(at, row, column / 2);

@@ -58,3 +58,13 @@ TEST_CASE("the per-epoch shuffle is a permutation that changes with the epoch an
   REQUIRE(a != c);
   REQUIRE(a == shuffled_order(1000, 1, 1));
 }
+
+TEST_CASE("normals_of_block gives normal_at's numbers bit for bit", "[rng]") {
+  RngPosition at{987654321, RngStream::train_noise, 42};
+  for (uint32_t row = 0; row < 300; ++row)
+    for (uint32_t block = 0; block < 6; ++block) {
+      float four[4];
+      normals_of_block(at, row, block, four);
+      for (uint32_t lane = 0; lane < 4; ++lane) REQUIRE(four[lane] == normal_at(at, row, 4 * block + lane));
+    }
+}

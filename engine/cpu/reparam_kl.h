@@ -44,6 +44,8 @@ template <class T>
 void reparam_kl_forward(const T* mu_logvar, const int32_t* batch_indices, int batch, int latent,
                         const PriorArgs& prior, const T* means, RngPosition rng,
                         uint32_t batch_offset, bool sample, T* z, int ld_z, T* kl) {
+  // Rows are independent and the noise is counter-based: any thread split gives the same bits.
+#pragma omp parallel for schedule(static) if (batch >= 64)
   for (int i = 0; i < batch; ++i) {
     const T* mu = mu_logvar + static_cast<int64_t>(i) * 2 * latent;
     const T* logvar = mu + latent;
@@ -51,11 +53,13 @@ void reparam_kl_forward(const T* mu_logvar, const int32_t* batch_indices, int ba
     if (prior.chosen) prior.chosen[i] = chosen;
     const T* m = chosen >= 0 ? means + static_cast<int64_t>(chosen) * latent : nullptr;
     T sum = 0;
+    float block[4] = {0, 0, 0, 0};  // ε for columns j … j+3: one Philox block per four columns
     for (int j = 0; j < latent; ++j) {
+      if (sample && j % 4 == 0) normals_of_block(rng, batch_offset + i, j / 4, block);
       T lv = clamp_logvar(logvar[j]);
       T offset = m ? mu[j] - m[j] : mu[j];
       sum += std::exp(lv) + offset * offset - T(1) - lv;
-      T eps = sample ? static_cast<T>(normal_at(rng, batch_offset + i, j)) : T(0);
+      T eps = sample ? static_cast<T>(block[j % 4]) : T(0);
       if (z) z[static_cast<int64_t>(i) * ld_z + j] = mu[j] + std::exp(T(0.5) * lv) * eps;
     }
     if (kl) kl[i] = T(0.5) * sum;
@@ -66,6 +70,7 @@ template <class T>
 void reparam_kl_backward(const T* mu_logvar, int batch, int latent, const PriorArgs& prior,
                          const T* means, RngPosition rng, uint32_t batch_offset, const T* dz,
                          int ld_dz, T kl_weight, T* d_mu_logvar) {
+#pragma omp parallel for schedule(static) if (batch >= 64)
   for (int i = 0; i < batch; ++i) {
     const T* mu = mu_logvar + static_cast<int64_t>(i) * 2 * latent;
     const T* logvar = mu + latent;
@@ -74,12 +79,14 @@ void reparam_kl_backward(const T* mu_logvar, int batch, int latent, const PriorA
     T* d_logvar = d_mu + latent;
     int chosen = prior.kind == PriorKind::standard ? -1 : prior.chosen[i];
     const T* m = chosen >= 0 ? means + static_cast<int64_t>(chosen) * latent : nullptr;
+    float block[4];
     for (int j = 0; j < latent; ++j) {
+      if (j % 4 == 0) normals_of_block(rng, batch_offset + i, j / 4, block);
       T offset = m ? mu[j] - m[j] : mu[j];
       d_mu[j] = grad_z[j] + kl_weight * offset;
       bool inside = logvar[j] >= T(kLogVarMin) && logvar[j] <= T(kLogVarMax);
       if (inside) {
-        T eps = static_cast<T>(normal_at(rng, batch_offset + i, j));
+        T eps = static_cast<T>(block[j % 4]);
         T sigma = std::exp(T(0.5) * logvar[j]);
         d_logvar[j] = grad_z[j] * T(0.5) * sigma * eps + kl_weight * T(0.5) * (sigma * sigma - T(1));
       } else {
