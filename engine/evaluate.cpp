@@ -10,18 +10,16 @@ namespace cvae {
 namespace {
 
 struct LossSums {
-  double bce = 0, kl = 0;
+  double bce_sampled = 0, bce_mean = 0, kl = 0;
 };
 
-// Σ over the split of per-image BCE and KL, with z sampled (fixed eval seed) or z = μ.
+// Σ over the split of per-image BCE with z sampled (fixed eval seed) and with z = μ, and of KL:
+// one workspace and one index buffer for both passes.
 LossSums test_losses(Backend& backend, const Config& config, const ModelState& state,
-                     const DeviceSplit& split, bool sample) {
+                     const DeviceSplit& split) {
   Workspace ws = make_workspace(backend, state.shape, config.eval_batch, false);
-  std::vector<int32_t> identity(split.count);
-  std::iota(identity.begin(), identity.end(), 0);
-  Buffer indices = backend.allocate(sizeof(int32_t) * split.count);
-  backend.upload(indices.as<void>(), identity.data(), sizeof(int32_t) * split.count);
-  Buffer sums = backend.allocate(2 * sizeof(double));
+  Buffer indices = identity_indices(backend, split.count);
+  Buffer sums = backend.allocate(3 * sizeof(double));  // bce sampled, bce at μ, kl
   PriorArgs prior = state.prior->args(split.labels.as<int32_t>());
   RngPosition noise{config.eval_seed, RngStream::eval_noise, 0};
   for (int64_t start = 0; start < split.count; start += config.eval_batch) {
@@ -29,14 +27,16 @@ LossSums test_losses(Backend& backend, const Config& config, const ModelState& s
     BatchInput input{split.images.as<uint8_t>(), split.labels.as<int32_t>(),
                      indices.as<int32_t>() + start, batch};
     // batch_offset = the image's index: its ε does not depend on the evaluation batch size.
-    model_forward(backend, state.shape, state.layout, state.params.f32(), ws, input, prior, noise,
-                  static_cast<uint32_t>(start), sample, false);
-    backend.accumulate_sum(ws.bce.f32(), batch, sums.as<double>());
-    backend.accumulate_sum(ws.kl.f32(), batch, sums.as<double>() + 1);
+    for (bool sample : {true, false}) {
+      model_forward(backend, state.shape, state.layout, state.params.f32(), ws, input, prior,
+                    noise, static_cast<uint32_t>(start), sample, false);
+      backend.accumulate_sum(ws.bce.f32(), batch, sums.as<double>() + (sample ? 0 : 1));
+    }
+    backend.accumulate_sum(ws.kl.f32(), batch, sums.as<double>() + 2);  // KL does not depend on z
   }
-  double host[2];
+  double host[3];
   backend.download(host, sums.as<void>(), sizeof host);
-  return {host[0], host[1]};
+  return {host[0], host[1], host[2]};
 }
 
 }  // namespace
@@ -46,11 +46,10 @@ Metrics evaluate(Backend& backend, const Config& config, const ModelState& state
                  const std::vector<int32_t>& train_labels, const std::vector<int32_t>& test_labels) {
   Metrics m;
   m.test_images = static_cast<int>(test.count);
-  LossSums sampled = test_losses(backend, config, state, test, true);
-  LossSums at_mean = test_losses(backend, config, state, test, false);
-  m.test_bce_sampled = sampled.bce / test.count;
-  m.test_bce_mean = at_mean.bce / test.count;
-  m.test_kl = sampled.kl / test.count;
+  LossSums losses = test_losses(backend, config, state, test);
+  m.test_bce_sampled = losses.bce_sampled / test.count;
+  m.test_bce_mean = losses.bce_mean / test.count;
+  m.test_kl = losses.kl / test.count;
 
   const int latent = state.shape.latent;
   const int width = 2 * latent;

@@ -28,7 +28,8 @@ void linear_forward(Backend& backend, const Linear& layer, const float* params, 
   backend.bias_act_forward(y, layer.out, params + layer.bias_offset, batch, layer.out, act);
 }
 
-// Given dy (already through the activation's derivative): dW = dyᵀ x, and dx = dy W when wanted.
+// Given dy (already through the activation's derivative): dW = dyᵀ x (dx, where needed, is a
+// separate GEMM in model_backward).
 void linear_backward_weights(Backend& backend, const Linear& layer, float* grads, const float* x,
                              int ld_x, int batch, const float* dy) {
   backend.gemm(true, false, layer.out, layer.in, batch, 1.0f, dy, layer.out, x, ld_x, 0.0f,

@@ -62,10 +62,7 @@ Buffer encode_split(Backend& backend, const ModelState& state, const DeviceSplit
   const int width = 2 * state.shape.latent;
   Buffer all = backend.allocate(sizeof(float) * split.count * width);
   Workspace ws = make_workspace(backend, state.shape, eval_batch, false);
-  std::vector<int32_t> identity(split.count);
-  std::iota(identity.begin(), identity.end(), 0);
-  Buffer indices = backend.allocate(sizeof(int32_t) * split.count);
-  backend.upload(indices.as<void>(), identity.data(), sizeof(int32_t) * split.count);
+  Buffer indices = identity_indices(backend, split.count);
   for (int64_t start = 0; start < split.count; start += eval_batch) {
     int batch = static_cast<int>(std::min<int64_t>(eval_batch, split.count - start));
     BatchInput input{split.images.as<uint8_t>(), split.labels.as<int32_t>(),

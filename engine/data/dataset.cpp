@@ -1,6 +1,8 @@
 #include "engine/data/dataset.h"
 
 #include <cstdlib>
+#include <numeric>
+#include <vector>
 #include <sys/stat.h>
 
 #include "engine/error.h"
@@ -82,6 +84,14 @@ DeviceSplit upload_split(Backend& backend, const LabelledImages& split) {
   backend.upload(device.labels.as<void>(), split.labels.labels.data(),
                  sizeof(int32_t) * split.labels.labels.size());
   return device;
+}
+
+Buffer identity_indices(Backend& backend, int64_t n) {
+  std::vector<int32_t> identity(n);
+  std::iota(identity.begin(), identity.end(), 0);
+  Buffer indices = backend.allocate(sizeof(int32_t) * n);
+  backend.upload(indices.as<void>(), identity.data(), sizeof(int32_t) * n);
+  return indices;
 }
 
 }  // namespace cvae

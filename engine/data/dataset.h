@@ -34,4 +34,7 @@ struct DeviceSplit {
 
 DeviceSplit upload_split(Backend& backend, const LabelledImages& split);
 
+// 0, 1, …, n−1 in backend memory: the batch indices of a pass over a split in order.
+Buffer identity_indices(Backend& backend, int64_t n);
+
 }  // namespace cvae
