@@ -25,6 +25,7 @@
 #                            graphs = the whole step captured as one CUDA graph)
 #   PYTHON             the interpreter with torch (cpu: /usr/bin/python3, Debian's)
 #   COMMIT             recorded instead of `git rev-parse HEAD` (e.g. outside a git checkout)
+#   BUILD_DIR          clustervae's build folder (build), e.g. one built from a clean commit
 #   OMP_WAIT_POLICY etc. are passed to both engines unchanged and recorded.
 set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -42,7 +43,8 @@ train_limit="${TRAIN_LIMIT:-0}"
 batch_size="${BATCH_SIZE:-}"
 device="${DEVICE:-cpu}"
 data_dir="${CLUSTERVAE_DATA:-$repo/data}"
-bin="$repo/build/clustervae-train"
+build_dir="${BUILD_DIR:-$repo/build}"
+bin="$build_dir/clustervae-train"
 case "$device" in
   cpu) variants="${TORCH_VARIANTS:-openblas openblas-haswell openblas-zen openblas-openmp openblas-openmp-zen}" ;;
   cuda) variants="${TORCH_VARIANTS:-eager compile compile-ro graphs}" ;;
@@ -53,53 +55,9 @@ esac
 # shellcheck source=bench/torch_setup.sh
 source "$repo/bench/torch_setup.sh"
 
-# ---- the torch variants ------------------------------------------------------------------------
-blas_root=/usr/lib/x86_64-linux-gnu
-# Prints the `env` assignments and the extra flags of one variant: "VAR=.. VAR=.. -- --flag ..".
-variant_setup() {
-  local name="$1" envs=() flags=() token
-  local base="${name%%+*}" extras=""
-  [ "$base" = "$name" ] || extras="${name#*+}"
-  case "$device" in
-    cpu)
-      local lib="openblas-pthread" core=""
-      IFS=- read -r -a tokens <<< "$base"
-      [ "${tokens[0]}" = openblas ] || { echo "side_by_side: unknown torch variant '$name'" >&2; return 2; }
-      for token in "${tokens[@]:1}"; do
-        case "$token" in
-          openmp) lib="openblas-openmp" ;;
-          pthread) lib="openblas-pthread" ;;
-          haswell) core=Haswell ;;
-          zen) core=Zen ;;
-          sandybridge) core=Sandybridge ;;
-          prescott) core=Prescott ;;
-          skylakex) core=SkylakeX ;;
-          *) echo "side_by_side: unknown token '$token' in torch variant '$name'" >&2; return 2 ;;
-        esac
-      done
-      # Pick the OpenBLAS build for this process only (the system's libblas.so.3 is left alone).
-      [ -d "$blas_root/$lib" ] && envs+=("LD_LIBRARY_PATH=$blas_root/$lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}")
-      envs+=("OPENBLAS_CORETYPE=$core")
-      ;;
-    cuda)
-      case "$base" in
-        eager) ;;
-        compile) flags+=(--compile default) ;;
-        compile-ro) flags+=(--compile reduce-overhead) ;;
-        compile-max) flags+=(--compile max-autotune) ;;
-        graphs) flags+=(--cuda-graphs) ;;
-        *) echo "side_by_side: unknown torch variant '$name'" >&2; return 2 ;;
-      esac
-      ;;
-  esac
-  for token in ${extras//+/ }; do
-    case "$token" in
-      foreach) flags+=(--foreach) ;;
-      *) echo "side_by_side: unknown option '+$token' in torch variant '$name'" >&2; return 2 ;;
-    esac
-  done
-  echo "${envs[*]:-} -- ${flags[*]:-}"
-}
+# ---- the torch variants (variant_setup) ----------------------------------------------------------
+# shellcheck source=bench/torch_variants.sh
+source "$repo/bench/torch_variants.sh"
 for v in $variants; do variant_setup "$v" >/dev/null || exit 2; done
 
 scratch="$(mktemp -d)"

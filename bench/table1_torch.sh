@@ -58,7 +58,7 @@ if [ -n "${CLUSTERVAE_TABLE1:-}" ]; then
   [ -s "$cv_json" ] || { echo "table1_torch: CLUSTERVAE_TABLE1=$cv_json does not exist" >&2; exit 2; }
 else
   echo "table1_torch: clustervae-table1 seeds=$seeds datasets=$datasets methods=$methods ${cv_overrides[*]:-}" >&2
-  "$repo/build/clustervae-table1" seeds="$seeds" datasets="$datasets" methods="$methods" \
+  "$build_dir/clustervae-table1" seeds="$seeds" datasets="$datasets" methods="$methods" \
     configs="$repo/configs" threads="$threads" device="$device" progress=off out="$runs_out" \
     data_dir="$data_dir" "${cv_overrides[@]}" > "$prefix/clustervae-table1.txt"
   cv_dir="$(sed -n 's/^written: \(.*\)\/table1\.md and table1\.json$/\1/p' "$prefix/clustervae-table1.txt")"

@@ -1,6 +1,7 @@
 # Sourced by bench/side_by_side.sh and bench/table1_torch.sh: makes sure a PyTorch is there and
 # sets $python to it, then makes sure the data and the clustervae build are there.
-#   needs: $repo, $device (cpu|cuda), $data_dir, $dataset (or any one data set to check)
+#   needs: $repo, $device (cpu|cuda), $data_dir, $dataset (or any one data set to check);
+#   $build_dir (or BUILD_DIR; default build) is the clustervae build folder
 # CPU: Debian's python3-torch for /usr/bin/python3 (PYTHON= to use another), plus python3-scipy
 # (Hungarian), python3-threadpoolctl (which BLAS core is in use) and Debian's two OpenBLAS builds
 # (pthreads, OpenMP), installed with apt-get when missing (as root; `apt-get update` only when the
@@ -30,8 +31,9 @@ else
     exit 2; }
 fi
 "$python" -c 'import torch, numpy' 2>/dev/null || { echo "bench: $python cannot import torch and numpy" >&2; exit 2; }
-if [ ! -s "$data_dir/${dataset:-mnist}/train-images-idx3-ubyte" ] || [ ! -x "$repo/build/clustervae-train" ] ||
-   [ ! -x "$repo/build/clustervae-table1" ]; then
+build_dir="${build_dir:-${BUILD_DIR:-$repo/build}}"
+if [ ! -s "$data_dir/${dataset:-mnist}/train-images-idx3-ubyte" ] || [ ! -x "$build_dir/clustervae-train" ] ||
+   [ ! -x "$build_dir/clustervae-table1" ]; then
   bash "$repo/scripts/setup.sh"
 fi
-[ -x "$repo/build/clustervae-train" ] && [ -x "$repo/build/clustervae-table1" ] || bash "$repo/scripts/build.sh"
+[ -x "$build_dir/clustervae-train" ] && [ -x "$build_dir/clustervae-table1" ] || BUILD_DIR="$build_dir" bash "$repo/scripts/build.sh"
