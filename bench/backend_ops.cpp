@@ -3,9 +3,16 @@
 // reparameterisation + KL, gather, bias + ReLU), GFLOP/s against the backend's own GEMM for Lloyd's
 // assignment. The same code measures the CPU reference and, where a GPU is present, the CUDA
 // backend: bench_backend_ops [device=cpu|cuda] [threads=N] [out=FILE.json]. Figures, no assertions.
+//
+// ops=lloyd [sizes=N:D:K,...] [iterations=I] [limits=0]: only Lloyd, one iteration = lloyd_assign +
+// lloyd_accumulate, timed I times (after two warm-ups) on clustered points that
+// bench/lloyd_torch.py generates identically (lloyd_data below), for bench/lloyd_side_by_side.sh.
+// ops=limits: only the copy bandwidth and the sgemm.
 #include <algorithm>
 #include <chrono>
+#include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <functional>
@@ -53,19 +60,120 @@ Buffer indices(Backend& backend, int64_t count, int64_t range) {
   return b;
 }
 
+// The Lloyd benchmark's data, the same bits in bench/lloyd_torch.py: hash(x) = (x·2654435761 mod
+// 2³²) / 2³² in [0, 1), everything in double, rounded to float once. K true centres in [−3, 3)^D;
+// point i = centre (i mod K) + uniform noise in [−3, 3)^D, so the clusters overlap as a real
+// re-fit's do; the starting centroids are the true centres moved by up to ±0.125 per coordinate.
+double lloyd_hash(uint64_t x) { return static_cast<double>((x * 2654435761ull) & 0xffffffffull) / 4294967296.0; }
+
+double lloyd_centre(int64_t c, int64_t j, int dim) { return 6.0 * lloyd_hash(c * dim + j + 1000003) - 3.0; }
+
+void lloyd_data(int64_t n, int dim, int k, std::vector<float>& points, std::vector<float>& centroids) {
+  points.resize(n * dim);
+  centroids.resize(static_cast<size_t>(k) * dim);
+  for (int64_t i = 0; i < n; ++i)
+    for (int j = 0; j < dim; ++j)
+      points[i * dim + j] = static_cast<float>(lloyd_centre(i % k, j, dim) + 6.0 * (lloyd_hash(i * dim + j) - 0.5));
+  for (int64_t c = 0; c < k; ++c)
+    for (int j = 0; j < dim; ++j)
+      centroids[c * dim + j] = static_cast<float>(lloyd_centre(c, j, dim) + 0.25 * (lloyd_hash(c * dim + j + 7000001) - 0.5));
+}
+
+struct LloydSize { int64_t n; int dim, k; };
+
+std::vector<LloydSize> parse_sizes(const std::string& text) {
+  std::vector<LloydSize> sizes;
+  size_t start = 0;
+  while (start < text.size()) {
+    size_t end = text.find(',', start);
+    if (end == std::string::npos) end = text.size();
+    std::string item = text.substr(start, end - start);
+    long long n = 0;
+    int dim = 0, k = 0, used = 0;
+    if (std::sscanf(item.c_str(), "%lld:%d:%d%n", &n, &dim, &k, &used) != 3 || used != static_cast<int>(item.size()) ||
+        n < 1 || n > (1ll << 31) - 1 || dim < 1 || k < 1 || k > n)
+      fail("sizes: '" + item + "' is not N:D:K (1 <= K <= N < 2^31, D >= 1)");
+    sizes.push_back({n, dim, k});
+    start = end + 1;
+  }
+  return sizes;
+}
+
+// One size: `iterations` timed Lloyd iterations (assign, then accumulate, each synchronised) after
+// two untimed ones. Centroids stay fixed, so every iteration does the same work (as in the peer).
+nlohmann::ordered_json lloyd_case(Backend& b, const LloydSize& c, int iterations) {
+  std::vector<float> host_points, host_centroids;
+  lloyd_data(c.n, c.dim, c.k, host_points, host_centroids);
+  Buffer points = b.allocate(sizeof(float) * host_points.size());
+  b.upload(points.as<void>(), host_points.data(), sizeof(float) * host_points.size());
+  Buffer centroids = b.allocate(sizeof(float) * host_centroids.size());
+  b.upload(centroids.as<void>(), host_centroids.data(), sizeof(float) * host_centroids.size());
+  Buffer assignment = b.allocate(sizeof(int32_t) * c.n), distance = b.allocate(sizeof(float) * c.n);
+  Buffer sums = b.allocate(sizeof(float) * c.k * c.dim), counts = b.allocate(sizeof(float) * c.k);
+  const int n = static_cast<int>(c.n);
+  std::vector<double> assign_s, accumulate_s;
+  using clock = std::chrono::steady_clock;
+  b.synchronize();
+  for (int it = -2; it < iterations; ++it) {
+    auto t0 = clock::now();
+    b.lloyd_assign(points.f32(), n, c.dim, c.dim, centroids.f32(), c.k, assignment.as<int32_t>(), distance.f32());
+    b.synchronize();
+    auto t1 = clock::now();
+    b.lloyd_accumulate(points.f32(), n, c.dim, c.dim, assignment.as<int32_t>(), c.k, sums.f32(), counts.f32());
+    b.synchronize();
+    auto t2 = clock::now();
+    if (it < 0) continue;
+    assign_s.push_back(std::chrono::duration<double>(t1 - t0).count());
+    accumulate_s.push_back(std::chrono::duration<double>(t2 - t1).count());
+  }
+  std::vector<float> host_counts(c.k), host_distance(c.n);
+  b.download(host_counts.data(), counts.as<void>(), sizeof(float) * c.k);
+  b.download(host_distance.data(), distance.as<void>(), sizeof(float) * c.n);
+  double inertia = 0;
+  for (float d : host_distance) inertia += d;
+  nlohmann::ordered_json r;
+  r["n"] = c.n;
+  r["dim"] = c.dim;
+  r["k"] = c.k;
+  r["assign_seconds"] = assign_s;
+  r["accumulate_seconds"] = accumulate_s;
+  std::vector<int64_t> count_list;
+  for (float v : host_counts) count_list.push_back(static_cast<int64_t>(v));
+  r["counts"] = count_list;
+  r["inertia"] = inertia;
+  std::vector<double> total(assign_s.size());
+  for (size_t i = 0; i < total.size(); ++i) total[i] = assign_s[i] + accumulate_s[i];
+  std::sort(total.begin(), total.end());
+  std::printf("lloyd %lld x %d, K=%d: median %.3f ms per iteration (assign + accumulate)\n",
+              static_cast<long long>(c.n), c.dim, c.k, total.empty() ? 0.0 : total[total.size() / 2] * 1e3);
+  return r;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string device = "cpu", out;
-  int threads = 2;
+  std::string device = "cpu", out, ops = "all", sizes_text = "60000:20:10,1048576:32:256";
+  int threads = 2, iterations = 5;
+  bool limits = true;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     if (a.rfind("device=", 0) == 0) device = a.substr(7);
     else if (a.rfind("threads=", 0) == 0) threads = std::atoi(a.c_str() + 8);
     else if (a.rfind("out=", 0) == 0) out = a.substr(4);
+    else if (a.rfind("ops=", 0) == 0) ops = a.substr(4);
+    else if (a.rfind("sizes=", 0) == 0) sizes_text = a.substr(6);
+    else if (a.rfind("iterations=", 0) == 0) iterations = std::atoi(a.c_str() + 11);
+    else if (a == "limits=0" || a == "limits=1") limits = a.back() == '1';
     else { std::fprintf(stderr, "bench_backend_ops: unknown argument '%s'\n", a.c_str()); return 2; }
   }
+  if (ops != "all" && ops != "lloyd" && ops != "limits") {
+    std::fprintf(stderr, "bench_backend_ops: ops must be all, lloyd or limits, not '%s'\n", ops.c_str());
+    return 2;
+  }
+  if (iterations < 1) { std::fprintf(stderr, "bench_backend_ops: iterations must be at least 1\n"); return 2; }
+  if (ops == "all") limits = true;
   try {
+    std::vector<LloydSize> lloyd_sizes = parse_sizes(sizes_text);
     std::unique_ptr<Backend> owner = make_backend(device, threads);
     Backend& b = *owner;
     nlohmann::ordered_json results = nlohmann::ordered_json::array();
@@ -90,16 +198,34 @@ int main(int argc, char** argv) {
     };
 
     // The limits, measured on this device.
-    const int64_t copy_floats = 64 << 20;  // 256 MiB
-    Buffer src = filled(b, copy_floats, 0, 1), dst = b.allocate(sizeof(float) * copy_floats);
-    double copy_s = median_seconds(b, 5, [&] { b.copy(dst.as<void>(), src.as<void>(), sizeof(float) * copy_floats); });
-    double copy_gbs = 2.0 * sizeof(float) * copy_floats / copy_s / 1e9;  // read + write
-    const int gm = 2048, gn = 2048, gk = 2048;
-    Buffer ga = filled(b, int64_t(gm) * gk, -1, 1), gb = filled(b, int64_t(gk) * gn, -1, 1), gc = b.allocate(sizeof(float) * gm * gn);
-    double gemm_s = median_seconds(b, 5, [&] { b.gemm(false, false, gm, gn, gk, 1, ga.f32(), gk, gb.f32(), gn, 0, gc.f32(), gn); });
-    double gemm_gflops = 2.0 * gm * gn * gk / gemm_s / 1e9;
-    std::printf("limits on %s: copy %.1f GB/s, sgemm 2048^3 %.1f GFLOP/s\n", b.device_description().c_str(), copy_gbs, gemm_gflops);
-    src = Buffer(); dst = Buffer(); ga = Buffer(); gb = Buffer(); gc = Buffer();
+    double copy_gbs = 0, gemm_gflops = 0;
+    if (limits) {
+      const int64_t copy_floats = 64 << 20;  // 256 MiB
+      Buffer src = filled(b, copy_floats, 0, 1), dst = b.allocate(sizeof(float) * copy_floats);
+      double copy_s = median_seconds(b, 5, [&] { b.copy(dst.as<void>(), src.as<void>(), sizeof(float) * copy_floats); });
+      copy_gbs = 2.0 * sizeof(float) * copy_floats / copy_s / 1e9;  // read + write
+      src = Buffer(); dst = Buffer();
+      const int gm = 2048, gn = 2048, gk = 2048;
+      Buffer ga = filled(b, int64_t(gm) * gk, -1, 1), gb = filled(b, int64_t(gk) * gn, -1, 1), gc = b.allocate(sizeof(float) * gm * gn);
+      double gemm_s = median_seconds(b, 5, [&] { b.gemm(false, false, gm, gn, gk, 1, ga.f32(), gk, gb.f32(), gn, 0, gc.f32(), gn); });
+      gemm_gflops = 2.0 * gm * gn * gk / gemm_s / 1e9;
+      std::printf("limits on %s: copy %.1f GB/s, sgemm 2048^3 %.1f GFLOP/s\n", b.device_description().c_str(), copy_gbs, gemm_gflops);
+    }
+    if (ops != "all") {
+      nlohmann::ordered_json all;
+      all["device"] = b.device_description();
+      all["backend"] = b.name();
+      all["threads"] = threads;
+      if (limits) {
+        all["copy_gb_per_s"] = copy_gbs;
+        all["sgemm_2048_gflop_per_s"] = gemm_gflops;
+      }
+      all["lloyd"] = nlohmann::ordered_json::array();
+      if (ops == "lloyd")
+        for (const LloydSize& c : lloyd_sizes) all["lloyd"].push_back(lloyd_case(b, c, iterations));
+      if (!out.empty()) std::ofstream(out) << all.dump(2) << "\n";
+      return 0;
+    }
 
     for (int64_t n : {int64_t(650000), int64_t(16) << 20}) {  // the MLP's parameters; a large model
       Buffer p = filled(b, n, -1, 1), g = filled(b, n, -1, 1), m = filled(b, n, 0, 0), v = filled(b, n, 0, 0);
