@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <tuple>
 
 #include "engine/rng.h"
 
@@ -36,6 +37,33 @@ struct AdamArgs {
   float lr = 1e-3f, beta1 = 0.9f, beta2 = 0.999f, eps = 1e-8f;
   int64_t step = 1;  // 1-based, for the bias correction
 };
+
+// A 2-D convolution over a batch of channels-last (NHWC) images, cross-correlation as in PyTorch:
+//   y[b, oy, ox, co] = Σ_{ky, kx, ci} x[b, oy·stride + ky − pad, ox·stride + kx − pad, ci] · w[co, ky, kx, ci]
+// (x is zero outside the image). The filter is stored channels-last too, [out, k, k, in] (cuDNN's
+// KRSC; PyTorch's Conv2d weight is w.permute(0, 3, 1, 2) of it). No bias: that is bias_act_* over
+// rows = batch·out_height·out_width, cols = out_channels. A transposed convolution is this
+// convolution's backward_data (and its backward is this forward), see engine/conv_net.cpp.
+struct ConvGeometry {
+  int batch = 0;
+  int in_channels = 0, height = 0, width = 0;  // x: [batch, height, width, in_channels]
+  int out_channels = 0, kernel = 1, stride = 1, padding = 0;
+  int out_height() const { return (height + 2 * padding - kernel) / stride + 1; }
+  int out_width() const { return (width + 2 * padding - kernel) / stride + 1; }
+  int64_t x_count() const { return static_cast<int64_t>(batch) * height * width * in_channels; }
+  int64_t y_count() const {
+    return static_cast<int64_t>(batch) * out_height() * out_width() * out_channels;
+  }
+  int64_t w_count() const {
+    return static_cast<int64_t>(out_channels) * kernel * kernel * in_channels;
+  }
+  auto key() const {
+    return std::make_tuple(batch, in_channels, height, width, out_channels, kernel, stride, padding);
+  }
+};
+
+// Shape checks shared by both backends' convolution ops: an Error naming `op` and the problem.
+void check_conv_geometry(const ConvGeometry& g, const char* op);
 
 class Backend;
 
@@ -124,6 +152,20 @@ class Backend {
                          const AdamArgs& args) = 0;
   // acc[0] += Σ values[i] (an accumulator in backend memory, read once per epoch).
   virtual void accumulate_sum(const float* values, int count, double* acc) = 0;
+
+  // ---- convolution (ConvGeometry above) ----
+  // Set-up, never inside a step: picks the algorithms for this geometry (and every smaller batch)
+  // and returns the scratch bytes the three ops below need for it.
+  virtual size_t conv_prepare(const ConvGeometry& g) = 0;
+  // y = conv(x, w)  (overwritten)
+  virtual void conv_forward(const ConvGeometry& g, const float* x, const float* w, float* y,
+                            void* scratch, size_t scratch_bytes) = 0;
+  // dx = ∂(Σ y ⊙ dy)/∂x  (overwritten): the transposed convolution of dy
+  virtual void conv_backward_data(const ConvGeometry& g, const float* dy, const float* w, float* dx,
+                                  void* scratch, size_t scratch_bytes) = 0;
+  // dw = ∂(Σ y ⊙ dy)/∂w  (overwritten)
+  virtual void conv_backward_weights(const ConvGeometry& g, const float* x, const float* dy,
+                                     float* dw, void* scratch, size_t scratch_bytes) = 0;
 
   // ---- k-means (Lloyd) ----
   // assignment[i] = argmin_k ‖p_i − c_k‖² (lowest k on ties), distance[i] = that squared distance.

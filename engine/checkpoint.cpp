@@ -1,5 +1,6 @@
 #include "engine/checkpoint.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include <nlohmann/json.hpp>
@@ -11,36 +12,6 @@
 namespace cvae {
 
 namespace {
-
-// The named pieces of the flat parameter buffer: (name, layer, first row, rows, is bias).
-struct Piece {
-  std::string name;
-  const Linear* layer;
-  int first_row, rows;
-  bool bias;
-};
-
-std::vector<Piece> pieces_of(const ModelState& state) {
-  const ParamLayout& L = state.layout;
-  const int latent = state.shape.latent;
-  return {
-      {"fc1.weight", &L.fc1, 0, L.fc1.out, false}, {"fc1.bias", &L.fc1, 0, L.fc1.out, true},
-      {"fc21.weight", &L.fc2, 0, latent, false},   {"fc21.bias", &L.fc2, 0, latent, true},
-      {"fc22.weight", &L.fc2, latent, latent, false}, {"fc22.bias", &L.fc2, latent, latent, true},
-      {"fc3.weight", &L.fc3, 0, L.fc3.out, false}, {"fc3.bias", &L.fc3, 0, L.fc3.out, true},
-      {"fc4.weight", &L.fc4, 0, L.fc4.out, false}, {"fc4.bias", &L.fc4, 0, L.fc4.out, true},
-  };
-}
-
-int64_t offset_of(const Piece& p) {
-  return p.bias ? p.layer->bias_offset + p.first_row
-                : p.layer->weight_offset + static_cast<int64_t>(p.first_row) * p.layer->in;
-}
-
-std::vector<int64_t> shape_of(const Piece& p) {
-  if (p.bias) return {p.rows};
-  return {p.rows, p.layer->in};
-}
 
 std::string shape_text(const std::vector<int64_t>& shape) {
   std::string text = "[";
@@ -71,10 +42,9 @@ std::string encode_checkpoint(Backend& backend, const ModelState& state, const C
   const int64_t total = state.layout.total;
   std::vector<float> params = download(backend, state.params, total);
   std::vector<NamedTensor> tensors;
-  for (const Piece& p : pieces_of(state)) {
-    NamedTensor t{p.name, shape_of(p), {}};
-    int64_t count = p.bias ? p.rows : static_cast<int64_t>(p.rows) * p.layer->in;
-    t.values.assign(params.begin() + offset_of(p), params.begin() + offset_of(p) + count);
+  for (const NamedParam& p : named_params(state.layout, state.shape)) {
+    NamedTensor t{p.name, p.shape, {}};
+    t.values.assign(params.begin() + p.offset, params.begin() + p.offset + p.count());
     tensors.push_back(std::move(t));
   }
   if (state.prior->num_means() > 0)
@@ -94,9 +64,9 @@ std::string encode_checkpoint(Backend& backend, const ModelState& state, const C
 int restore_checkpoint(Backend& backend, ModelState& state, const std::string& path) {
   SafetensorsFile file = read_safetensors(path);
   std::vector<float> params(state.layout.total, 0.0f);
-  for (const Piece& p : pieces_of(state)) {
-    const NamedTensor& t = require_tensor(file, p.name, shape_of(p), path);
-    std::copy(t.values.begin(), t.values.end(), params.begin() + offset_of(p));
+  for (const NamedParam& p : named_params(state.layout, state.shape)) {
+    const NamedTensor& t = require_tensor(file, p.name, p.shape, path);
+    std::copy(t.values.begin(), t.values.end(), params.begin() + p.offset);
   }
   for (float v : params)
     if (!std::isfinite(v)) fail(path + ": weights contain NaN or infinity");
@@ -140,10 +110,23 @@ LoadedRun load_run(Backend& backend, const std::string& run_dir) {
   validate(run.config);
   std::string weights = run_dir + "/weights.safetensors";
   SafetensorsFile file = read_safetensors(weights);
-  auto fc4 = file.tensors.find("fc4.weight");
-  if (fc4 == file.tensors.end() || fc4->second.shape.size() != 2 || fc4->second.shape[0] < 1)
-    fail(weights + ": tensor 'fc4.weight' is missing or not a matrix");
-  int pixels = static_cast<int>(fc4->second.shape[0]);
+  // The image size is not in the config: the decoder's last layer says it (mlp: fc4's rows;
+  // conv: fc3's rows are conv2_channels · (side/4)²).
+  const bool conv = run.config.arch == "conv";
+  const char* layer = conv ? "fc3.weight" : "fc4.weight";
+  auto last = file.tensors.find(layer);
+  if (last == file.tensors.end() || last->second.shape.size() != 2 || last->second.shape[0] < 1)
+    fail(weights + ": tensor '" + layer + "' is missing or not a matrix");
+  int64_t rows = last->second.shape[0];
+  int pixels = static_cast<int>(std::min<int64_t>(rows, 1 << 30));
+  if (conv) {
+    int64_t cells = rows / run.config.conv2_channels;
+    int64_t quarter = static_cast<int64_t>(std::llround(std::sqrt(static_cast<double>(cells))));
+    if (cells * run.config.conv2_channels != rows || quarter * quarter != cells || quarter > 4096)
+      fail(weights + ": tensor 'fc3.weight' has " + std::to_string(rows) +
+           " rows, not conv2_channels · (side/4)² for any side");
+    pixels = static_cast<int>(16 * cells);
+  }
   run.state = make_model_state(backend, run.config, pixels);
   run.epoch = restore_checkpoint(backend, run.state, weights);
   return run;

@@ -120,7 +120,7 @@ const std::vector<Field>& fields() {
   static const std::vector<Field> table = {
       text_field("name", &Config::name, {}),
       text_field("method", &Config::method, {"vae", "beta", "cvae", "lambdahot", "kmeans", "movable"}),
-      text_field("arch", &Config::arch, {"mlp"}),
+      text_field("arch", &Config::arch, {"mlp", "conv"}),
       text_field("dataset", &Config::dataset, {"mnist", "fashion", "custom"}),
       text_field("data_dir", &Config::data_dir, {}),
       text_field("train_images", &Config::train_images, {}),
@@ -140,6 +140,8 @@ const std::vector<Field>& fields() {
       integer_field("lloyd_iterations", &Config::lloyd_iterations, 1, 10000),
       integer_field("latent_dim", &Config::latent_dim, 1, 4096),
       integer_field("hidden", &Config::hidden, 1, 65536),
+      integer_field("conv1_channels", &Config::conv1_channels, 1, 4096),
+      integer_field("conv2_channels", &Config::conv2_channels, 1, 4096),
       integer_field("classes", &Config::classes, 2, 256),
       text_field("device", &Config::device, {"auto", "cpu", "cuda"}),
       integer_field("threads", &Config::threads, 0, 1024),

@@ -12,7 +12,7 @@ namespace cvae {
 struct Config {
   std::string name = "run";          // run folder prefix
   std::string method = "vae";        // vae | beta | cvae | lambdahot | kmeans | movable
-  std::string arch = "mlp";          // mlp
+  std::string arch = "mlp";          // mlp | conv (engine/conv_net.h)
   std::string dataset = "mnist";     // mnist | fashion | custom (custom: the four paths below)
   std::string data_dir = "";         // default: $CLUSTERVAE_DATA, else ./data
   std::string train_images, train_labels, test_images, test_labels;  // override the dataset's files
@@ -28,7 +28,9 @@ struct Config {
   double min_centre_distance = -1;   // movable: no two centres closer (−1: λ/√2, half λ-hot's λ√2)
   int lloyd_iterations = 50;         // kmeans: at most this many Lloyd steps per re-fit
   int latent_dim = 20;
-  int hidden = 400;
+  int hidden = 400;                  // mlp: the hidden layer's width
+  int conv1_channels = 32;           // conv: channels after the first convolution
+  int conv2_channels = 64;           // conv: channels after the second
   int classes = 10;
   std::string device = "auto";       // auto | cpu | cuda
   int threads = 0;                   // CPU threads; 0 = all cores

@@ -21,6 +21,12 @@ ModelShape model_shape_from(const Config& config, int pixels) {
   shape.hidden = config.hidden;
   shape.latent = config.latent_dim;
   shape.conditional = method_is_conditional(config.method);
+  if (config.arch == "conv") {
+    shape.arch = Arch::conv;
+    shape.image_side = static_cast<int>(std::lround(std::sqrt(static_cast<double>(pixels))));
+    shape.conv1_channels = config.conv1_channels;
+    shape.conv2_channels = config.conv2_channels;
+  }
   return shape;
 }
 

@@ -10,6 +10,7 @@
 #include "engine/cpu/adam.h"
 #include "engine/cpu/bce.h"
 #include "engine/cpu/bias_act.h"
+#include "engine/cpu/conv.h"
 #include "engine/cpu/gather.h"
 #include "engine/cpu/gemm.h"
 #include "engine/cpu/lloyd.h"
@@ -141,6 +142,51 @@ void CpuBackend::accumulate_sum(const float* values, int count, double* acc) {
   double sum = 0;
   for (int i = 0; i < count; ++i) sum += values[i];
   acc[0] += sum;
+}
+
+// The columns of im2col are the only scratch: [batch·OH·OW, K·K·C] floats.
+size_t CpuBackend::conv_prepare(const ConvGeometry& g) {
+  check_conv_geometry(g, "conv_prepare");
+  return sizeof(float) * static_cast<size_t>(cpu::conv_rows(g) * cpu::conv_cols(g));
+}
+
+void CpuBackend::conv_forward(const ConvGeometry& g, const float* x, const float* w, float* y,
+                              void* scratch, size_t scratch_bytes) {
+  float* cols = conv_scratch(g, scratch, scratch_bytes, "conv_forward");
+  const int m = static_cast<int>(cpu::conv_rows(g)), k = static_cast<int>(cpu::conv_cols(g));
+  if (m == 0) return;
+  cpu::im2col(g, x, cols);
+  cpu::sgemm(false, true, m, g.out_channels, k, 1.0f, cols, k, w, k, 0.0f, y, g.out_channels);
+}
+
+void CpuBackend::conv_backward_data(const ConvGeometry& g, const float* dy, const float* w,
+                                    float* dx, void* scratch, size_t scratch_bytes) {
+  float* cols = conv_scratch(g, scratch, scratch_bytes, "conv_backward_data");
+  const int m = static_cast<int>(cpu::conv_rows(g)), k = static_cast<int>(cpu::conv_cols(g));
+  if (m == 0) return;
+  cpu::sgemm(false, false, m, k, g.out_channels, 1.0f, dy, g.out_channels, w, k, 0.0f, cols, k);
+  cpu::col2im(g, cols, dx);
+}
+
+void CpuBackend::conv_backward_weights(const ConvGeometry& g, const float* x, const float* dy,
+                                       float* dw, void* scratch, size_t scratch_bytes) {
+  float* cols = conv_scratch(g, scratch, scratch_bytes, "conv_backward_weights");
+  const int m = static_cast<int>(cpu::conv_rows(g)), k = static_cast<int>(cpu::conv_cols(g));
+  if (m == 0) {
+    fill(dw, g.w_count(), 0.0f);
+    return;
+  }
+  cpu::im2col(g, x, cols);
+  cpu::sgemm(true, false, g.out_channels, k, m, 1.0f, dy, g.out_channels, cols, k, 0.0f, dw, k);
+}
+
+float* CpuBackend::conv_scratch(const ConvGeometry& g, void* scratch, size_t scratch_bytes,
+                                const char* op) {
+  check_conv_geometry(g, op);
+  size_t needed = sizeof(float) * static_cast<size_t>(cpu::conv_rows(g) * cpu::conv_cols(g));
+  require(scratch_bytes >= needed && (scratch || needed == 0), op,
+          "scratch smaller than conv_prepare said");
+  return static_cast<float*>(scratch);
 }
 
 void CpuBackend::lloyd_assign(const float* points, int n, int dim, int ld,

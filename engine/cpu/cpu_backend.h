@@ -43,12 +43,20 @@ class CpuBackend : public Backend {
   void adam_step(float* params, const float* grads, float* m, float* v, int64_t count,
                  const AdamArgs& args) override;
   void accumulate_sum(const float* values, int count, double* acc) override;
+  size_t conv_prepare(const ConvGeometry& g) override;
+  void conv_forward(const ConvGeometry& g, const float* x, const float* w, float* y, void* scratch,
+                    size_t scratch_bytes) override;
+  void conv_backward_data(const ConvGeometry& g, const float* dy, const float* w, float* dx,
+                          void* scratch, size_t scratch_bytes) override;
+  void conv_backward_weights(const ConvGeometry& g, const float* x, const float* dy, float* dw,
+                             void* scratch, size_t scratch_bytes) override;
   void lloyd_assign(const float* points, int n, int dim, int ld, const float* centroids, int k,
                     int32_t* assignment, float* distance) override;
   void lloyd_accumulate(const float* points, int n, int dim, int ld, const int32_t* assignment,
                         int k, float* sums, float* counts) override;
 
  private:
+  float* conv_scratch(const ConvGeometry& g, void* scratch, size_t scratch_bytes, const char* op);
   int threads_;
 };
 

@@ -8,9 +8,11 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <memory>
 #include <string>
 
 #include "engine/cuda/cuda_check.h"
+#include "engine/cuda/cudnn_conv.h"
 #include "engine/error.h"
 #include "kernels/kernels.h"
 
@@ -34,6 +36,7 @@ class CudaBackend final : public Backend {
       // Plain FP32 GEMMs (no TF32), so results stay comparable with the CPU reference.
       CVAE_CUBLAS_CHECK(cublasSetMathMode(cublas_, CUBLAS_DEFAULT_MATH));
       CVAE_CUBLAS_CHECK(cublasSetPointerMode(cublas_, CUBLAS_POINTER_MODE_HOST));
+      convolutions_ = std::make_unique<CudnnConvolutions>(stream_);
     } catch (...) {
       if (cublas_) cublasDestroy(cublas_);
       cudaStreamDestroy(stream_);
@@ -45,6 +48,7 @@ class CudaBackend final : public Backend {
     // Destructors must not throw: failures here are reported and otherwise ignored.
     report_failure([&] { CVAE_CUDA_CHECK(cudaStreamSynchronize(stream_)); });
     if (scratch_) report_failure([&] { CVAE_CUDA_CHECK(cudaFree(scratch_)); });
+    convolutions_.reset();
     report_failure([&] { CVAE_CUBLAS_CHECK(cublasDestroy(cublas_)); });
     report_failure([&] { CVAE_CUDA_CHECK(cudaStreamDestroy(stream_)); });
   }
@@ -63,7 +67,7 @@ class CudaBackend final : public Backend {
                   properties_.multiProcessorCount,
                   static_cast<double>(properties_.totalGlobalMem) / (1024.0 * 1024.0 * 1024.0),
                   driver / 1000, (driver % 1000) / 10, runtime / 1000, (runtime % 1000) / 10);
-    return text;
+    return std::string(text) + ", " + CudnnConvolutions::version();
   }
 
   // ---- memory ----
@@ -188,6 +192,29 @@ class CudaBackend final : public Backend {
     kernels::accumulate_sum(values, count, acc, stream_);
   }
 
+  // ---- convolution (cuDNN, engine/cuda/cudnn_conv.h) ----
+  size_t conv_prepare(const ConvGeometry& g) override { return convolutions_->prepare(g); }
+
+  void conv_forward(const ConvGeometry& g, const float* x, const float* w, float* y,
+                    void* scratch, size_t scratch_bytes) override {
+    convolutions_->forward(g, x, w, y, scratch, scratch_bytes);
+  }
+
+  void conv_backward_data(const ConvGeometry& g, const float* dy, const float* w, float* dx,
+                          void* scratch, size_t scratch_bytes) override {
+    convolutions_->backward_data(g, dy, w, dx, scratch, scratch_bytes);
+  }
+
+  void conv_backward_weights(const ConvGeometry& g, const float* x, const float* dy, float* dw,
+                             void* scratch, size_t scratch_bytes) override {
+    if (g.batch == 0) {  // no images: the gradient is zero (cuDNN takes no empty tensors)
+      check_conv_geometry(g, "conv_backward_weights");
+      fill(dw, g.w_count(), 0.0f);
+      return;
+    }
+    convolutions_->backward_weights(g, x, dy, dw, scratch, scratch_bytes);
+  }
+
   // ---- k-means (Lloyd) ----
   void lloyd_assign(const float* points, int n, int dim, int ld, const float* centroids, int k,
                     int32_t* assignment, float* distance) override {
@@ -233,6 +260,7 @@ class CudaBackend final : public Backend {
   cudaDeviceProp properties_{};
   cudaStream_t stream_ = nullptr;
   cublasHandle_t cublas_ = nullptr;
+  std::unique_ptr<CudnnConvolutions> convolutions_;
   void* scratch_ = nullptr;
   size_t scratch_bytes_ = 0;
 };

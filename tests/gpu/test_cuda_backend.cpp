@@ -9,12 +9,15 @@
 //   - GEMM: |Δ| ≤ 1e-6 + (k + 2)·ε·(|α|·Σ_p |a_ip b_pj| + |β c_ij|), the float dot-product bound;
 //   - sums kept in double (accumulate_sum, k-means sums): relative 1e-6;
 //   - k-means assignments: exact, except where the two centroids' distances tie within 1e-5 relative;
-//   - a training step: per-sample losses relative 1e-4; each parameter tensor's gradient within
+//   - convolutions: each output is a dot product, so the GEMM bound with Σ|terms| computed as the
+//     same op on absolute values;
+//   - a training step (mlp and conv): per-sample losses relative 1e-4; each parameter tensor's gradient within
 //     1e-4 of its norm (relative L2); after Adam, every parameter within 2·lr of the CPU's (a sign
 //     flip of a gradient that is zero up to rounding moves a parameter by at most ±lr on each side)
 //     and all but 0.1 % within 1e-5.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cfloat>
 #include <cmath>
 #include <cstdint>
@@ -419,13 +422,85 @@ double relative_l2(const std::vector<float>& got, const std::vector<float>& ref,
 
 }  // namespace
 
+TEST_CASE("cuDNN convolution forward, backward data and backward weights match the CPU's im2col + GEMM",
+          "[gpu][conv]") {
+  auto b = backends_or_skip();
+  if (!b) return;
+  // The model's four geometries at batch 128 and 96 (an epoch's last batch reuses the algorithms),
+  // then odd ones: stride 1 and 3, no padding, several channels, a non-square image.
+  std::vector<ConvGeometry> cases = {
+      {128, 1, 28, 28, 32, 4, 2, 1}, {128, 32, 14, 14, 64, 4, 2, 1}, {96, 1, 28, 28, 32, 4, 2, 1},
+      {96, 32, 14, 14, 64, 4, 2, 1}, {3, 5, 9, 7, 6, 3, 1, 1},        {2, 3, 11, 10, 4, 5, 3, 0},
+      {1, 2, 4, 4, 1, 4, 2, 1}};
+  uint64_t seed = 300;
+  for (const ConvGeometry& g : cases) {
+    CAPTURE(g.batch, g.in_channels, g.height, g.width, g.out_channels, g.kernel, g.stride, g.padding);
+    ConvGeometry largest = g;
+    if (g.batch == 96) largest.batch = 128;  // prepared at 128 above; 96 must reuse it
+    size_t cpu_bytes = b->cpu.conv_prepare(g);
+    size_t gpu_bytes = b->gpu->conv_prepare(largest);
+    Buffer cpu_scratch = b->cpu.allocate(std::max<size_t>(cpu_bytes, 1));
+    Buffer gpu_scratch = b->gpu->allocate(std::max<size_t>(gpu_bytes, 1));
+    std::vector<float> x = random_floats(g.x_count(), ++seed, -1, 1);
+    std::vector<float> w = random_floats(g.w_count(), ++seed, -1, 1);
+    std::vector<float> dy = random_floats(g.y_count(), ++seed, -1, 1);
+    auto absolute = [](std::vector<float> v) {
+      for (float& e : v) e = std::fabs(e);
+      return v;
+    };
+    Twin<float> tx = b->twin(x), tw = b->twin(w), tdy = b->twin(dy);
+    Twin<float> ax = b->twin(absolute(x)), aw = b->twin(absolute(w)), ady = b->twin(absolute(dy));
+    Twin<float> y = b->twin(std::vector<float>(g.y_count(), kNaN));
+    Twin<float> dx = b->twin(std::vector<float>(g.x_count(), kNaN));
+    Twin<float> dw = b->twin(std::vector<float>(g.w_count(), kNaN));
+    Twin<float> bound = b->twin(std::vector<float>(std::max({g.x_count(), g.y_count(), g.w_count()}), 0.0f));
+    // Each output is a dot product; its float error is at most (terms + 2)·ε·Σ|terms|, and Σ|terms|
+    // is the same op on absolute values.
+    auto tolerance_from = [&](int64_t terms, int64_t count) {
+      std::vector<float> sums = Backends::read<float>(b->cpu, bound.on_cpu, count);
+      return [sums, terms](size_t i) { return 1e-6 + (terms + 2) * kFloatEps * sums[i]; };
+    };
+    const int64_t field = int64_t(g.kernel) * g.kernel;
+
+    b->cpu.conv_forward(g, tx.cpu(), tw.cpu(), y.cpu(), cpu_scratch.as<void>(), cpu_bytes);
+    b->gpu->conv_forward(g, tx.gpu(), tw.gpu(), y.gpu(), gpu_scratch.as<void>(), gpu_bytes);
+    b->cpu.conv_forward(g, ax.cpu(), aw.cpu(), bound.cpu(), cpu_scratch.as<void>(), cpu_bytes);
+    check_close(b->read_gpu(y), b->read_cpu(y), tolerance_from(field * g.in_channels, g.y_count()), "conv forward");
+
+    b->cpu.conv_backward_data(g, tdy.cpu(), tw.cpu(), dx.cpu(), cpu_scratch.as<void>(), cpu_bytes);
+    b->gpu->conv_backward_data(g, tdy.gpu(), tw.gpu(), dx.gpu(), gpu_scratch.as<void>(), gpu_bytes);
+    b->cpu.conv_backward_data(g, ady.cpu(), aw.cpu(), bound.cpu(), cpu_scratch.as<void>(), cpu_bytes);
+    check_close(b->read_gpu(dx), b->read_cpu(dx), tolerance_from(field * g.out_channels, g.x_count()),
+                "conv backward data");
+
+    b->cpu.conv_backward_weights(g, tx.cpu(), tdy.cpu(), dw.cpu(), cpu_scratch.as<void>(), cpu_bytes);
+    b->gpu->conv_backward_weights(g, tx.gpu(), tdy.gpu(), dw.gpu(), gpu_scratch.as<void>(), gpu_bytes);
+    b->cpu.conv_backward_weights(g, ax.cpu(), ady.cpu(), bound.cpu(), cpu_scratch.as<void>(), cpu_bytes);
+    check_close(b->read_gpu(dw), b->read_cpu(dw),
+                tolerance_from(int64_t(g.batch) * g.out_height() * g.out_width(), g.w_count()),
+                "conv backward weights");
+  }
+  // A geometry never prepared (and no larger batch of it) is an error naming the op.
+  ConvGeometry unprepared{4, 2, 6, 6, 3, 3, 1, 1};
+  Buffer scratch = b->gpu->allocate(1 << 20);
+  Buffer x = b->gpu->allocate(sizeof(float) * unprepared.x_count());
+  Buffer w = b->gpu->allocate(sizeof(float) * unprepared.w_count());
+  Buffer y = b->gpu->allocate(sizeof(float) * unprepared.y_count());
+  REQUIRE_THAT(test::error_of([&] {
+                 b->gpu->conv_forward(unprepared, x.f32(), w.f32(), y.f32(), scratch.as<void>(), 1 << 20);
+               }),
+               Catch::Contains("conv_forward") && Catch::Contains("not prepared"));
+}
+
 TEST_CASE("one training step of each method gives the same losses, gradients and parameters on CUDA as on the CPU",
           "[gpu][model]") {
   auto b = backends_or_skip();
   if (!b) return;
+  for (const char* arch : {"mlp", "conv"})
   for (const char* method : {"vae", "beta", "cvae", "lambdahot", "kmeans"}) {
-    CAPTURE(method);
+    CAPTURE(arch, method);
     Config config;
+    config.arch = arch;
     config.method = method;
     config.beta = std::string(method) == "beta" ? 5.0 : 1.0;
     const int pixels = 784, set = 300, batch = 128;
@@ -472,10 +547,9 @@ TEST_CASE("one training step of each method gives the same losses, gradients and
 
     const size_t total = static_cast<size_t>(cpu_state.layout.total);
     std::vector<float> cpu_grads = read(b->cpu, cpu_state.grads, total), gpu_grads = read(*b->gpu, gpu_state.grads, total);
-    for (const Linear* layer : cpu_state.layout.layers()) {
-      INFO(layer->name);
-      REQUIRE(relative_l2(gpu_grads, cpu_grads, layer->weight_offset, int64_t(layer->in) * layer->out) <= 1e-4);
-      REQUIRE(relative_l2(gpu_grads, cpu_grads, layer->bias_offset, layer->out) <= 1e-4);
+    for (const NamedParam& tensor : named_params(cpu_state.layout, cpu_state.shape)) {
+      INFO(tensor.name);
+      REQUIRE(relative_l2(gpu_grads, cpu_grads, tensor.offset, tensor.count()) <= 1e-4);
     }
 
     b->cpu.adam_step(cpu_state.params.f32(), cpu_state.grads.f32(), cpu_state.adam_m.f32(), cpu_state.adam_v.f32(),
