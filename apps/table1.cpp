@@ -1,7 +1,7 @@
 // clustervae-table1 [seeds=1,2,3] [datasets=mnist,fashion] [methods=vae,...] [configs=DIR]
-//                   [report=true] [key=value ...]
-// Runs the paper's grid with configs/<dataset>_<method>.json (plus the key=value overrides for
-// every run), then writes table1.json and table1.md into <out>/table1-<time>/ and prints the table.
+//                   [arch=mlp|conv] [report=true] [key=value ...]
+// Runs the paper's grid with configs/<dataset>_<method>.json (arch=conv:
+// configs/<dataset>_<method>_conv.json), plus the key=value overrides for every run, then writes table1.json and table1.md into <out>/table1-<time>/ and prints the table.
 // With report=true it then writes every run's report (engine/report.h) and the comparison page
 // of the grid, compare.html, into the same table1 folder.
 #include <iostream>
@@ -35,6 +35,7 @@ int main(int argc, char** argv) {
   std::vector<std::string> methods = {"vae", "beta", "cvae", "lambdahot", "kmeans"};
   std::vector<uint64_t> seeds = {1};
   std::string configs = "configs";
+  std::string arch = "mlp";
   bool report = false;
   std::vector<std::string> overrides;
   try {
@@ -42,7 +43,8 @@ int main(int argc, char** argv) {
       std::string arg = argv[i];
       if (arg == "-h" || arg == "--help") {
         std::cout << "usage: clustervae-table1 [seeds=1,2,3] [datasets=mnist,fashion] "
-                     "[methods=vae,beta,cvae,lambdahot,kmeans] [configs=DIR] [report=true] "
+                     "[methods=vae,beta,cvae,lambdahot,kmeans] [configs=DIR] [arch=mlp|conv] "
+                     "[report=true] "
                      "[key=value ...]\n";
         return 0;
       }
@@ -63,6 +65,9 @@ int main(int argc, char** argv) {
         methods = split_list(value, key);
       } else if (key == "configs") {
         configs = value;
+      } else if (key == "arch") {
+        if (value != "mlp" && value != "conv") cvae::fail("argument arch=" + value + ": expected mlp or conv");
+        arch = value;
       } else if (key == "report") {
         if (value != "true" && value != "false") cvae::fail("argument report=" + value + ": expected true or false");
         report = value == "true";
@@ -75,8 +80,11 @@ int main(int argc, char** argv) {
     for (const std::string& ds : datasets)
       for (const std::string& m : methods)
         for (uint64_t seed : seeds) {
-          cvae::Config c = cvae::load_config_file(configs + "/" + ds + "_" + m + ".json");
+          const std::string suffix = arch == "conv" ? "_conv" : "";
+          cvae::Config c = cvae::load_config_file(configs + "/" + ds + "_" + m + suffix + ".json");
           for (const std::string& o : overrides) cvae::apply_override(c, o);
+          if (c.arch != arch)
+            cvae::fail(configs + "/" + ds + "_" + m + suffix + ".json: arch is '" + c.arch + "', the grid is arch=" + arch);
           c.seed = seed;
           cvae::validate(c);
           grid.push_back(c);
@@ -87,7 +95,7 @@ int main(int argc, char** argv) {
       std::string label = "[" + std::to_string(i + 1) + "/" + std::to_string(grid.size()) + " " +
                           c.dataset + " " + c.method + " seed " + std::to_string(c.seed) + "]";
       cvae::ExperimentResult result = cvae::run_experiment(c, label);
-      runs.push_back({c.dataset, c.method, c.seed, result.run_dir, result.metrics});
+      runs.push_back({c.dataset, c.method, c.seed, result.run_dir, result.metrics, c.arch});
     }
     std::string dir = cvae::make_run_folder(grid.front().out, "table1");
     cvae::write_file_atomic(dir + "/table1.json", cvae::table1_json(runs).dump(2) + "\n");

@@ -16,13 +16,16 @@ using test::error_of;
 }  // namespace
 
 TEST_CASE("every shipped config loads and validates", "[config]") {
+  for (std::string arch : {"mlp", "conv"})
   for (std::string dataset : {"mnist", "fashion"})
-    for (std::string method : {"vae", "beta", "cvae", "lambdahot", "kmeans"}) {
-      std::string path = std::string(CLUSTERVAE_SOURCE_DIR) + "/configs/" + dataset + "_" + method + ".json";
+    for (std::string method : {"vae", "beta", "cvae", "lambdahot", "kmeans", "movable"}) {
+      std::string path = std::string(CLUSTERVAE_SOURCE_DIR) + "/configs/" + dataset + "_" + method +
+                         (arch == "conv" ? "_conv" : "") + ".json";
       INFO(path);
       Config c = load_config_file(path);
       REQUIRE(c.method == method);
       REQUIRE(c.dataset == dataset);
+      REQUIRE(c.arch == arch);
       REQUIRE_NOTHROW(validate(c));
       REQUIRE(c.beta == (method == "beta" ? 5.0 : 1.0));
     }
