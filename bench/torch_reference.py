@@ -50,6 +50,7 @@ DEFAULTS = {
     "eval_seed": 1234, "beta": None, "lambda": 5.0, "clusters": 10, "lloyd_iterations": 50,
     "latent_dim": 20, "hidden": 400, "classes": 10, "eval_batch": 1000, "anchor": "spread",
     "min_centre_distance": -1.0, "train_limit": 0, "test_limit": 0,
+    "arch": "mlp", "conv1_channels": 32, "conv2_channels": 64,
 }
 
 
@@ -58,6 +59,7 @@ def parse_args(argv):
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--config", help="a clustervae config JSON to take the settings from")
     p.add_argument("--method", choices=METHODS)
+    p.add_argument("--arch", choices=("mlp", "conv"), help="mlp (default) or conv (README, arch=conv)")
     p.add_argument("--dataset", choices=("mnist", "fashion"))
     p.add_argument("--data-dir", default=None, help="folder holding mnist/ and fashion/ "
                    "(default $CLUSTERVAE_DATA or <repo>/data)")
@@ -93,7 +95,8 @@ def parse_args(argv):
         for key in settings:
             if key in cfg:
                 settings[key] = cfg[key]
-    for key, value in (("method", args.method), ("dataset", args.dataset), ("epochs", args.epochs),
+    for key, value in (("method", args.method), ("arch", args.arch), ("dataset", args.dataset),
+                       ("epochs", args.epochs),
                        ("batch_size", args.batch_size), ("lr", args.lr), ("seed", args.seed),
                        ("eval_seed", args.eval_seed), ("beta", args.beta), ("lambda", args.lambda_),
                        ("clusters", args.clusters), ("lloyd_iterations", args.lloyd_iterations),
@@ -194,6 +197,42 @@ class VAE(nn.Module):
         if self.conditional:
             z = torch.cat((z, onehot), dim=1)
         return self.fc4(F.relu(self.fc3(z)))
+
+
+class ConvVAE(nn.Module):
+    """clustervae's arch=conv, as a PyTorch user writes it (channels-first): two 4x4 stride-2
+    convolutions, a dense layer to mu and log sigma^2 (features | one-hot for CVAE), and back through
+    a dense layer and two transposed convolutions to the pixel logits."""
+
+    def __init__(self, pixels, latent, classes, conditional, c1, c2):
+        super().__init__()
+        side = int(round(math.sqrt(pixels)))
+        if side * side != pixels or side % 4:
+            raise SystemExit("torch_reference: --arch conv needs square images with a side divisible by 4")
+        extra = classes if conditional else 0
+        self.conditional, self.classes, self.side, self.c2 = conditional, classes, side, c2
+        features = c2 * (side // 4) ** 2
+        self.conv1 = nn.Conv2d(1, c1, 4, stride=2, padding=1)
+        self.conv2 = nn.Conv2d(c1, c2, 4, stride=2, padding=1)
+        self.fc21 = nn.Linear(features + extra, latent)
+        self.fc22 = nn.Linear(features + extra, latent)
+        self.fc3 = nn.Linear(latent + extra, features)
+        self.deconv1 = nn.ConvTranspose2d(c2, c1, 4, stride=2, padding=1)
+        self.deconv2 = nn.ConvTranspose2d(c1, 1, 4, stride=2, padding=1)
+
+    def encode(self, x, onehot=None):
+        h = F.relu(self.conv1(x.view(-1, 1, self.side, self.side)))
+        h = F.relu(self.conv2(h)).flatten(1)
+        if self.conditional:
+            h = torch.cat((h, onehot), dim=1)
+        return self.fc21(h), self.fc22(h)
+
+    def decode(self, z, onehot=None):
+        if self.conditional:
+            z = torch.cat((z, onehot), dim=1)
+        q = self.side // 4
+        h = F.relu(self.fc3(z)).view(-1, self.c2, q, q)
+        return self.deconv2(F.relu(self.deconv1(h))).flatten(1)
 
 
 class Prior:
@@ -686,8 +725,12 @@ def main():
     if S["method"] == "kmeans" and S["clusters"] > train_x.shape[0]:
         raise SystemExit(f"torch_reference: clusters = {S['clusters']} is more than the "
                          f"{train_x.shape[0]} training images")
-    model = VAE(train_x.shape[1], S["hidden"], S["latent_dim"], S["classes"],
-                S["method"] == "cvae").to(device)
+    if S["arch"] == "conv":
+        model = ConvVAE(train_x.shape[1], S["latent_dim"], S["classes"], S["method"] == "cvae",
+                        S["conv1_channels"], S["conv2_channels"]).to(device)
+    else:
+        model = VAE(train_x.shape[1], S["hidden"], S["latent_dim"], S["classes"],
+                    S["method"] == "cvae").to(device)
     prior = Prior(S["method"], S["classes"], S["latent_dim"], S["lambda"], S["clusters"], device)
     train_x_dev, train_y_dev = train_x.to(device), train_y.to(device)
     if prior.kind == "nearest":  # initial centroids under the untrained encoder (not timed)
@@ -705,6 +748,7 @@ def main():
                                    if records else 0.0)
     result["final_train_loss"] = records[-1]["loss"] if records else None
     result["method"] = S["method"]
+    result["arch"] = S["arch"]
     result["dataset"] = S["dataset"]
     result["seed"] = S["seed"]
     result["backend"] = "torch"

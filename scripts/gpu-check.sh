@@ -11,7 +11,8 @@
 #   here:   scripts/gpu-check.sh --prepare        build with CUDA, pack build-gpu/device-kit/
 #           (BUILD_DIR overrides build-gpu; JOBS the parallel jobs, default 2)
 #   there:  scripts/gpu-check.sh                  with build-gpu/device-kit carried along
-#           (also trains the Lambda-Hot VAE for ten epochs on the GPU and on the CPU, and compares)
+#           (also trains the Lambda-Hot VAE for ten epochs on the GPU and on the CPU, and compares,
+#           then two epochs of the conv net on the GPU for its epoch time)
 #           (device tool: run command="bash scripts/gpu-check.sh", carry=["build-gpu/device-kit"])
 #   here:   copy the JSON that came back into bench/results/ and commit it.
 #   anywhere without a GPU: scripts/gpu-check.sh --dry-run   goes through every step it can,
@@ -58,7 +59,7 @@ prepare() {
     [ -f "$data_dir/mnist/$f" ] || die 2 "no $data_dir/mnist/$f: run scripts/setup.sh first"
     gzip -9 -c "$data_dir/mnist/$f" > "$kit/data/mnist/$f.gz"
   done
-  cp "$repo/configs/mnist_lambdahot.json" "$kit/"
+  cp "$repo/configs/mnist_lambdahot.json" "$repo/configs/mnist_lambdahot_conv.json" "$kit/"
   # Every shared library the binary resolves here (ldd lists the whole closure, so oneDNN's own
   # libgomp and libOpenCL come too) except the C/C++ runtime (the GPU machine has a newer one) and
   # CUDA's (taken from the GPU machine, where they match its driver).
@@ -105,6 +106,21 @@ find_cuda_libs() {
   [ -n "$d" ] && dirname "$d"
 }
 
+find_cudnn_libs() {
+  # Where this machine keeps libcudnn.so.9 (the conv ops): the toolkit, else PyTorch's wheel.
+  local d
+  for d in /usr/local/cuda/lib64 /usr/local/cuda/targets/x86_64-linux/lib /usr/lib/x86_64-linux-gnu \
+           /usr/local/cuda-13*/lib64 /usr/local/cudnn*/lib /usr/local/cudnn*/lib64; do
+    [ -e "$d/libcudnn.so.9" ] && { echo "$d"; return; }
+  done
+  if command -v python3 >/dev/null 2>&1; then
+    d="$(python3 -c 'import nvidia.cudnn, os; print(os.path.join(list(nvidia.cudnn.__path__)[0], "lib"))' 2>/dev/null || true)"
+    [ -n "$d" ] && [ -e "$d/libcudnn.so.9" ] && { echo "$d"; return; }
+  fi
+  d="$(ldconfig -p 2>/dev/null | awk '/libcudnn\.so\.9 / {print $NF; exit}')"
+  [ -n "$d" ] && dirname "$d"
+}
+
 find_sanitizer() {
   local s
   for s in "$(command -v compute-sanitizer 2>/dev/null || true)" /usr/local/cuda/bin/compute-sanitizer \
@@ -143,15 +159,17 @@ run_checks() {
   local libs="$kit/lib"
   if [ -f "$libs/libdnnl.so.2.gz" ] && [ ! -f "$libs/libdnnl.so.2" ]; then gzip -dc "$libs/libdnnl.so.2.gz" > "$libs/libdnnl.so.2"; fi
   local cuda_libs; cuda_libs="$(find_cuda_libs || true)"
-  say "CUDA libraries: ${cuda_libs:-not found}"
-  export LD_LIBRARY_PATH="$libs${cuda_libs:+:$cuda_libs}${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+  local cudnn_libs; cudnn_libs="$(find_cudnn_libs || true)"
+  say "CUDA libraries: ${cuda_libs:-not found}; cuDNN: ${cudnn_libs:-not found}"
+  [ "$cudnn_libs" = "$cuda_libs" ] && cudnn_libs=""
+  export LD_LIBRARY_PATH="$libs${cuda_libs:+:$cuda_libs}${cudnn_libs:+:$cudnn_libs}${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
   local missing; missing="$(ldd "$kit/$binary_name" | awk '/not found/ {print $1}' | tr '\n' ' ')"
   [ -z "$missing" ] || die 2 "$binary_name cannot load: $missing(LD_LIBRARY_PATH=$LD_LIBRARY_PATH)"
 
   export NVIDIA_TF32_OVERRIDE=0  # plain FP32 GEMMs whatever the machine's default
   local tests_rc=0 memcheck_rc=0 racecheck_rc=0 t0 t1 t3
   t0=$(date +%s)
-  say "1/3 gpu tests"
+  say "1/5 gpu tests"
   timeout 300 "$kit/$binary_name" -r xml -d yes -o "$out_dir/gpu-tests.xml" || tests_rc=$?
   t1=$(date +%s)
   local sanitizer; sanitizer="$(find_sanitizer || true)"
@@ -159,10 +177,10 @@ run_checks() {
     say "compute-sanitizer not found: memcheck and racecheck not run"
     memcheck_rc=127; racecheck_rc=127
   else
-    say "2/3 compute-sanitizer memcheck ($sanitizer)"
+    say "2/5 compute-sanitizer memcheck ($sanitizer)"
     timeout 240 "$sanitizer" --tool memcheck --error-exitcode 86 --log-file "$out_dir/memcheck.log" \
       "$kit/$binary_name" -r compact > "$out_dir/memcheck-tests.log" 2>&1 || memcheck_rc=$?
-    say "3/3 compute-sanitizer racecheck (the project's kernels)"
+    say "3/5 compute-sanitizer racecheck (the project's kernels)"
     timeout 180 "$sanitizer" --tool racecheck --kernel-name kns=cvae \
       --error-exitcode 86 --log-file "$out_dir/racecheck.log" \
       "$kit/$binary_name" -r compact > "$out_dir/racecheck-tests.log" 2>&1 || racecheck_rc=$?
@@ -174,10 +192,10 @@ run_checks() {
   # the two runs drift apart like two seeds, not bit for bit).
   local train_gpu_rc=127 train_cpu_rc=127
   if [ -x "$kit/clustervae-train" ] && [ "$dry" = 1 ]; then
-    say "4/4 dry run: only checks that clustervae-train loads"
+    say "4/5 dry run: only checks that clustervae-train loads"
     "$kit/clustervae-train" --help > "$out_dir/train-gpu.log" 2>&1 && train_gpu_rc=0 || train_gpu_rc=$?
   elif [ -x "$kit/clustervae-train" ]; then
-    say "4/4 ten epochs of the Lambda-Hot VAE on MNIST: GPU, then CPU"
+    say "4/5 ten epochs of the Lambda-Hot VAE on MNIST: GPU, then CPU"
     train_gpu_rc=0
     timeout 150 "$kit/clustervae-train" "$kit/mnist_lambdahot.json" device=cuda data_dir="$kit/data" \
       out="$out_dir/runs" name=gpu progress=lines > "$out_dir/train-gpu.log" 2>&1 || train_gpu_rc=$?
@@ -185,13 +203,21 @@ run_checks() {
     timeout 240 "$kit/clustervae-train" "$kit/mnist_lambdahot.json" device=cpu data_dir="$kit/data" \
       out="$out_dir/runs" name=cpu progress=lines > "$out_dir/train-cpu.log" 2>&1 || train_cpu_rc=$?
   fi
+  # 5: two epochs of the conv Lambda-Hot VAE (cuDNN) on the GPU: its epoch time (issue 5).
+  local train_conv_rc=127
+  if [ -x "$kit/clustervae-train" ] && [ -f "$kit/mnist_lambdahot_conv.json" ] && [ "$dry" = 0 ]; then
+    say "5/5 two epochs of the conv Lambda-Hot VAE on the GPU"
+    train_conv_rc=0
+    timeout 90 "$kit/clustervae-train" "$kit/mnist_lambdahot_conv.json" device=cuda epochs=2 data_dir="$kit/data" \
+      out="$out_dir/runs" name=conv-gpu progress=lines > "$out_dir/train-conv-gpu.log" 2>&1 || train_conv_rc=$?
+  fi
   local t4; t4=$(date +%s)
 
   local json="$out_dir/gpu-check.json"
   GPU_LINE="$gpu_line" KIT="$kit" OUT_DIR="$out_dir" CUDA_LIBS="$cuda_libs" DRY="$dry" \
   TESTS_RC=$tests_rc MEMCHECK_RC=$memcheck_rc RACECHECK_RC=$racecheck_rc \
   T_TESTS=$((t1 - t0)) T_SANITIZERS=$((t3 - t1)) SANITIZER="$sanitizer" \
-  TRAIN_GPU_RC=$train_gpu_rc TRAIN_CPU_RC=$train_cpu_rc T_TRAINING=$((t4 - t3)) \
+  TRAIN_GPU_RC=$train_gpu_rc TRAIN_CPU_RC=$train_cpu_rc TRAIN_CONV_RC=$train_conv_rc T_TRAINING=$((t4 - t3)) \
   python3 - "$json" <<'PY'
 import ctypes, json, os, re, subprocess, sys, xml.etree.ElementTree as ET
 
@@ -324,6 +350,19 @@ steps["training"] = {
     "comparison": comparison,
     "agree": bool(comparison) and all(v["within"] for v in comparison.values()),
 }
+conv_metrics = None
+for root, _, files in os.walk(os.path.join(out_dir, "runs")):
+    if "metrics.json" in files and os.path.basename(root).startswith("conv-gpu"):
+        try:
+            conv_metrics = json.loads(read(os.path.join(root, "metrics.json")))
+        except ValueError:
+            pass
+steps["conv_training"] = {
+    "what": "2 epochs, conv Lambda-Hot VAE (cuDNN), MNIST, batch 128, device=cuda",
+    "exit_code": int(env["TRAIN_CONV_RC"]),
+    "epoch_seconds": conv_metrics.get("epoch_seconds") if conv_metrics else None,
+    "metrics": conv_metrics,
+}
 gpu = [s.strip() for s in env.get("GPU_LINE", "").split(",")]
 result = {
     "schema": "clustervae-gpu-check/1",
@@ -356,7 +395,7 @@ PY
   say "result: $json"
   if [ -n "${OUT:-}" ] && [ -d "${OUT:-}" ]; then
     cp "$json" "$OUT/gpu-check-$stamp.json"
-    for f in gpu-tests.xml memcheck.log racecheck.log train-gpu.log train-cpu.log; do [ -f "$out_dir/$f" ] && cp "$out_dir/$f" "$OUT/"; done
+    for f in gpu-tests.xml memcheck.log racecheck.log train-gpu.log train-cpu.log train-conv-gpu.log; do [ -f "$out_dir/$f" ] && cp "$out_dir/$f" "$OUT/"; done
     say "copied to \$OUT"
   fi
 
