@@ -131,7 +131,7 @@ cpu = sh("grep -m1 'model name' /proc/cpuinfo | cut -d: -f2").strip()
 flags = sh("grep -m1 '^flags' /proc/cpuinfo").split()
 import torch, numpy
 meta = {
-    "what": "one epoch of each method (batch 128), seconds of the training loop including the "
+    "what": "one epoch of each method (batch_size below), seconds of the training loop including the "
             "per-epoch re-fit (kmeans, movable); the engines alternate, each run a fresh process",
     "date": os.environ["STAMP"],
     "device": os.environ["DEVICE_USED"], "dataset": os.environ["DATASET_USED"],
