@@ -36,7 +36,24 @@ struct PriorArgs {
 struct AdamArgs {
   float lr = 1e-3f, beta1 = 0.9f, beta2 = 0.999f, eps = 1e-8f;
   int64_t step = 1;  // 1-based, for the bias correction
+  // A replayed step: the bias-corrected constants of its step are read from backend memory
+  // (StepState::adam_step_size, then adam_inv_sqrt_correction2), and `step` is not used.
+  const float* constants_in_memory = nullptr;
 };
+
+// The varying inputs of one training step, kept in backend memory so that the same recorded
+// step (one CUDA Graph) can be replayed: select_batch reads `start`, reparam_kl reads `step`
+// (RngPosition::step_in_memory), adam_step reads the two constants; advance_step moves them on.
+struct StepState {
+  uint32_t step = 1;  // 1-based global step: the noise position and Adam's bias correction
+  int32_t start = 0;  // first row of this batch in the epoch's order
+  float adam_step_size = 0;             // lr / (1 − β1ᵗ)
+  float adam_inv_sqrt_correction2 = 0;  // 1 / √(1 − β2ᵗ)
+};
+
+// Adam's bias-corrected constants for `step` (PyTorch semantics, computed in double as in
+// engine/cpu/adam.h), as a StepState at `start`.
+StepState step_state_at(uint32_t step, int32_t start, const AdamArgs& args);
 
 // A 2-D convolution over a batch of channels-last (NHWC) images, cross-correlation as in PyTorch:
 //   y[b, oy, ox, co] = Σ_{ky, kx, ci} x[b, oy·stride + ky − pad, ox·stride + kx − pad, ci] · w[co, ky, kx, ci]
@@ -117,6 +134,23 @@ class Backend {
   // dy ← dy ⊙ act'(y) in place (y is the activation's output), dbias[c] = Σ_r dy[r,c].
   virtual void bias_act_backward(float* dy, int ld_dy, const float* y, int ld_y, float* dbias,
                                  int rows, int cols, Activation act) = 0;
+
+  // ---- the step's varying inputs (StepState, in backend memory) ----
+  // batch_indices[i] = order[state->start + i].
+  virtual void select_batch(const int32_t* order, const StepState* state, int batch,
+                            int32_t* batch_indices) = 0;
+  // state->start += batch, state->step += 1 and Adam's constants for the new step.
+  virtual void advance_step(StepState* state, int batch, const AdamArgs& args) = 0;
+
+  // ---- a recorded step ----
+  // begin_capture() … end_capture() records the ops issued between them instead of running them
+  // (the CUDA backend: one CUDA Graph); replay() runs the recording. A backend that cannot record
+  // returns false from begin_capture and its caller issues the ops every time. abort_capture()
+  // drops a recording that failed half-way.
+  virtual bool begin_capture() { return false; }
+  virtual void end_capture() {}
+  virtual void replay() {}
+  virtual void abort_capture() {}
 
   // ---- data ----
   // x[i, 0:pixels] = images[indices[i], :] / 255 (uint8 data set in backend memory).

@@ -144,6 +144,7 @@ const std::vector<Field>& fields() {
       integer_field("conv2_channels", &Config::conv2_channels, 1, 4096),
       integer_field("classes", &Config::classes, 2, 256),
       text_field("device", &Config::device, {"auto", "cpu", "cuda"}),
+      flag_field("cuda_graph", &Config::cuda_graph),
       integer_field("threads", &Config::threads, 0, 1024),
       text_field("out", &Config::out, {}),
       integer_field("train_limit", &Config::train_limit, 0, 1 << 30),

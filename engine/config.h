@@ -33,6 +33,7 @@ struct Config {
   int conv2_channels = 64;           // conv: channels after the second
   int classes = 10;
   std::string device = "auto";       // auto | cpu | cuda
+  bool cuda_graph = true;            // cuda: record one training step as a CUDA Graph, replay it
   int threads = 0;                   // CPU threads; 0 = all cores
   std::string out = "runs";          // where run folders are made
   int train_limit = 0;               // use only the first N training images (0 = all)

@@ -56,11 +56,23 @@ CVAE_HD inline Philox4 philox4x32_10(Philox4 counter, uint32_t key0, uint32_t ke
 }
 
 // Where in the random sequence a draw sits: key = seed, counter = (block, row, step, stream).
+// A training step that is recorded once and replayed (a CUDA Graph) cannot take its step number as
+// a value: then `step_in_memory` points at it in backend memory (StepState::step) and wins.
 struct RngPosition {
   uint64_t seed = 0;
   RngStream stream = RngStream::train_noise;
   uint32_t step = 0;
+  const uint32_t* step_in_memory = nullptr;
 };
+
+// The position with its step read from memory when it lives there (kernels call this once).
+CVAE_HD inline RngPosition resolved(RngPosition at) {
+  if (at.step_in_memory) {
+    at.step = *at.step_in_memory;
+    at.step_in_memory = nullptr;
+  }
+  return at;
+}
 
 CVAE_HD inline Philox4 rng_block(RngPosition at, uint32_t row, uint32_t block) {
   Philox4 counter = {{block, row, at.step, static_cast<uint32_t>(at.stream)}};

@@ -1,6 +1,7 @@
 #include "engine/trainer.h"
 
 #include <chrono>
+#include <cstdio>
 #include <cmath>
 #include <numeric>
 #include <sstream>
@@ -151,11 +152,36 @@ std::vector<EpochRecord> train(Backend& backend, const Config& config, ModelStat
   // Every buffer of the step, made once.
   Workspace ws = make_workspace(backend, state.shape, capacity, true);
   Buffer order = backend.allocate(sizeof(int32_t) * train.count);
+  Buffer batch_indices = backend.allocate(sizeof(int32_t) * capacity);
+  Buffer step_state = backend.allocate(sizeof(StepState));
   Buffer sums = backend.allocate(2 * sizeof(double));  // Σ bce, Σ kl over the epoch
   const PriorArgs prior = state.prior->args(train.labels.as<int32_t>());
   const float kl_weight = static_cast<float>(config.beta);
   AdamArgs adam;
   adam.lr = static_cast<float>(config.lr);
+  // The step reads its varying inputs (batch rows, step number, Adam's constants) from
+  // step_state, so the same ops — on the GPU one recorded CUDA Graph — serve every full batch.
+  StepState* device_state = step_state.as<StepState>();
+  AdamArgs adam_in_memory = adam;
+  adam_in_memory.constants_in_memory = &device_state->adam_step_size;
+  const RngPosition noise{config.seed, RngStream::train_noise, 0, &device_state->step};
+  const BatchInput input_template{train.images.as<uint8_t>(), train.labels.as<int32_t>(),
+                                  batch_indices.as<int32_t>(), 0};
+  auto issue_step = [&](int batch) {
+    backend.select_batch(order.as<int32_t>(), device_state, batch, batch_indices.as<int32_t>());
+    BatchInput input = input_template;
+    input.batch = batch;
+    model_forward(backend, state.shape, state.layout, state.params.f32(), ws, input, prior, noise,
+                  0, true, true);
+    model_backward(backend, state.shape, state.layout, state.params.f32(), state.grads.f32(), ws,
+                   input, prior, noise, 0, kl_weight);
+    backend.adam_step(state.params.f32(), state.grads.f32(), state.adam_m.f32(),
+                      state.adam_v.f32(), state.layout.total, adam_in_memory);
+    backend.accumulate_sum(ws.bce.f32(), batch, sums.as<double>());
+    backend.accumulate_sum(ws.kl.f32(), batch, sums.as<double>() + 1);
+    backend.advance_step(device_state, batch, adam);
+  };
+  bool recorded = false, record = config.cuda_graph;
 
   std::vector<EpochRecord> records;
   double first_loss = 0;
@@ -163,25 +189,39 @@ std::vector<EpochRecord> train(Backend& backend, const Config& config, ModelStat
     auto started = clock::now();
     std::vector<int32_t> host_order = shuffled_order(train.count, config.seed, epoch);
     backend.upload(order.as<void>(), host_order.data(), sizeof(int32_t) * train.count);
+    StepState first = step_state_at(static_cast<uint32_t>(state.step + 1), 0, adam);
+    backend.upload(step_state.as<void>(), &first, sizeof first);
     double zero[2] = {0, 0};
     backend.upload(sums.as<void>(), zero, sizeof zero);
     auto last_report = clock::now();
 
     for (int64_t start = 0; start < train.count; start += capacity) {
       int batch = static_cast<int>(std::min<int64_t>(capacity, train.count - start));
-      BatchInput input{train.images.as<uint8_t>(), train.labels.as<int32_t>(),
-                       order.as<int32_t>() + start, batch};
       ++state.step;
-      RngPosition noise{config.seed, RngStream::train_noise, static_cast<uint32_t>(state.step)};
-      model_forward(backend, state.shape, state.layout, state.params.f32(), ws, input, prior,
-                    noise, 0, true, true);
-      model_backward(backend, state.shape, state.layout, state.params.f32(), state.grads.f32(),
-                     ws, input, prior, noise, 0, kl_weight);
-      adam.step = state.step;
-      backend.adam_step(state.params.f32(), state.grads.f32(), state.adam_m.f32(),
-                        state.adam_v.f32(), state.layout.total, adam);
-      backend.accumulate_sum(ws.bce.f32(), batch, sums.as<double>());
-      backend.accumulate_sum(ws.kl.f32(), batch, sums.as<double>() + 1);
+      if (batch == capacity && recorded) {
+        backend.replay();
+      } else if (batch == capacity && record) {
+        // The first full batch is recorded (where the backend can: the CUDA backend), then run.
+        try {
+          if (backend.begin_capture()) {
+            issue_step(batch);
+            backend.end_capture();
+            recorded = true;
+            backend.replay();
+          } else {
+            record = false;
+            issue_step(batch);
+          }
+        } catch (const Error& error) {
+          backend.abort_capture();
+          record = false;
+          std::fprintf(stderr, "clustervae: recording the step as a CUDA Graph failed (%s); "
+                               "running its ops one by one\n", error.what());
+          issue_step(batch);
+        }
+      } else {
+        issue_step(batch);  // an epoch's smaller last batch, or recording is off
+      }
 
       bool last = start + capacity >= train.count;
       double since = std::chrono::duration<double>(clock::now() - last_report).count();

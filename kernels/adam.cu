@@ -1,7 +1,8 @@
 // Adam over the flat parameter buffer, PyTorch semantics (CPU twin: engine/cpu/adam.h):
 //   m ← β1 m + (1 − β1) g,   v ← β2 v + (1 − β2) g²
 //   p ← p − step_size · m / (√v · inv_sqrt_correction2 + eps)
-//   step_size = lr / (1 − β1ᵗ),  inv_sqrt_correction2 = 1 / √(1 − β2ᵗ)   (host, in double, as the CPU)
+//   step_size = lr / (1 − β1ᵗ),  inv_sqrt_correction2 = 1 / √(1 − β2ᵗ)   (host, in double, as the CPU;
+//   a replayed step reads both from device memory, StepState, written by advance_step)
 // Vectorised: when the four buffers are 16-byte aligned each thread updates a float4 of each
 // (grid-stride); the count % 4 elements left over (or all of them, when unaligned) go one by one.
 #include <cmath>
@@ -25,7 +26,12 @@ __device__ __forceinline__ void adam_update(float& p, float g, float& m, float& 
 
 // Elements [0, 4·vectors) as float4s, then [scalar_start, count) one by one.
 __global__ void adam_kernel(float* params, const float* grads, float* m, float* v,
-                            int64_t vectors, int64_t scalar_start, int64_t count, AdamConstants c) {
+                            int64_t vectors, int64_t scalar_start, int64_t count, AdamConstants c,
+                            const float* constants_in_memory) {
+  if (constants_in_memory) {
+    c.step_size = constants_in_memory[0];
+    c.inv_sqrt_correction2 = constants_in_memory[1];
+  }
   const int64_t first = blockIdx.x * int64_t(blockDim.x) + threadIdx.x;
   const int64_t stride = int64_t(gridDim.x) * blockDim.x;
   for (int64_t q = first; q < vectors; q += stride) {
@@ -64,7 +70,7 @@ void adam_step(float* params, const float* grads, float* m, float* v, int64_t co
   const int64_t vectors = vectorised ? count / 4 : 0;
   constexpr int kThreads = 256;
   CVAE_LAUNCH(adam_kernel, grid_for(vectors > 0 ? vectors : count, kThreads), kThreads, 0, stream)(
-      params, grads, m, v, vectors, 4 * vectors, count, c);
+      params, grads, m, v, vectors, 4 * vectors, count, c, args.constants_in_memory);
   CVAE_CUDA_CHECK(cudaGetLastError());
 }
 

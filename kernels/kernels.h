@@ -23,6 +23,10 @@ void gather_images(const uint8_t* images, const int32_t* indices, int batch, int
 void write_one_hot(const int32_t* labels, const int32_t* indices, int batch, int classes, float* x,
                    int ld_x, cudaStream_t stream);
 
+// step_state.cu: batch_indices[i] = order[state->start + i];  state → the next step (StepState).
+void select_batch(const int32_t* order, const StepState* state, int batch, int32_t* batch_indices,
+                  cudaStream_t stream);
+void advance_step(StepState* state, int batch, const AdamArgs& args, cudaStream_t stream);
 // bias_act.cu: y = act(y + bias) in place;  dy ← dy ⊙ act'(y), dbias = Σ_rows dy (dbias may be null).
 void bias_act_forward(float* y, int ld, const float* bias, int rows, int cols, Activation act,
                       cudaStream_t stream);

@@ -58,6 +58,7 @@ __global__ void reparam_kl_forward_kernel(const float* mu_logvar, const int32_t*
                                           int batch, int latent, PriorArgs prior, RngPosition rng,
                                           uint32_t batch_offset, bool sample, float* z, int ld_z,
                                           float* kl) {
+  rng = resolved(rng);  // a replayed step reads its step number from memory
   const int lane = threadIdx.x % 32;
   const int i = blockIdx.x * kWarpsPerBlock + threadIdx.x / 32;
   if (i >= batch) return;  // the whole warp leaves together
@@ -91,6 +92,7 @@ __global__ void reparam_kl_backward_kernel(const float* mu_logvar, int batch, in
                                            PriorArgs prior, RngPosition rng,
                                            uint32_t batch_offset, const float* dz, int ld_dz,
                                            float kl_weight, float* d_mu_logvar) {
+  rng = resolved(rng);
   const int64_t total = int64_t(batch) * latent;
   for (int64_t e = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; e < total;
        e += int64_t(gridDim.x) * blockDim.x) {

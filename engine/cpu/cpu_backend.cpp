@@ -15,6 +15,7 @@
 #include "engine/cpu/gemm.h"
 #include "engine/cpu/lloyd.h"
 #include "engine/cpu/reparam_kl.h"
+#include "engine/cpu/step_state.h"
 #include "engine/error.h"
 
 namespace cvae {
@@ -89,6 +90,17 @@ void CpuBackend::bias_act_backward(float* dy, int ld_dy, const float* y, int ld_
                                    int rows, int cols, Activation act) {
   require(ld_dy >= cols && ld_y >= cols, "bias_act_backward", "ld smaller than cols");
   cpu::bias_act_backward(dy, ld_dy, y, ld_y, dbias, rows, cols, act);
+}
+
+void CpuBackend::select_batch(const int32_t* order, const StepState* state, int batch,
+                              int32_t* batch_indices) {
+  require(batch >= 0 && state, "select_batch", "negative batch or no state");
+  cpu::select_batch(order, state, batch, batch_indices);
+}
+
+void CpuBackend::advance_step(StepState* state, int batch, const AdamArgs& args) {
+  require(batch >= 0 && state, "advance_step", "negative batch or no state");
+  cpu::advance_step(state, batch, args);
 }
 
 void CpuBackend::gather_images(const uint8_t* images, const int32_t* indices, int batch,

@@ -25,6 +25,9 @@ class CpuBackend : public Backend {
                         Activation act) override;
   void bias_act_backward(float* dy, int ld_dy, const float* y, int ld_y, float* dbias, int rows,
                          int cols, Activation act) override;
+  void select_batch(const int32_t* order, const StepState* state, int batch,
+                    int32_t* batch_indices) override;
+  void advance_step(StepState* state, int batch, const AdamArgs& args) override;
   void gather_images(const uint8_t* images, const int32_t* indices, int batch, int pixels,
                      float* x, int ld_x) override;
   void write_one_hot(const int32_t* labels, const int32_t* indices, int batch, int classes,

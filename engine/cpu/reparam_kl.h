@@ -44,6 +44,7 @@ template <class T>
 void reparam_kl_forward(const T* mu_logvar, const int32_t* batch_indices, int batch, int latent,
                         const PriorArgs& prior, const T* means, RngPosition rng,
                         uint32_t batch_offset, bool sample, T* z, int ld_z, T* kl) {
+  rng = resolved(rng);  // a replayed step reads its step number from memory
   // Rows are independent and the noise is counter-based: any thread split gives the same bits.
 #pragma omp parallel for schedule(static) if (batch >= 64)
   for (int i = 0; i < batch; ++i) {
@@ -70,6 +71,7 @@ template <class T>
 void reparam_kl_backward(const T* mu_logvar, int batch, int latent, const PriorArgs& prior,
                          const T* means, RngPosition rng, uint32_t batch_offset, const T* dz,
                          int ld_dz, T kl_weight, T* d_mu_logvar) {
+  rng = resolved(rng);
 #pragma omp parallel for schedule(static) if (batch >= 64)
   for (int i = 0; i < batch; ++i) {
     const T* mu = mu_logvar + static_cast<int64_t>(i) * 2 * latent;

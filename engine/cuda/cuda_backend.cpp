@@ -24,6 +24,9 @@ void require(bool condition, const char* op, const char* what) {
   if (!condition) fail(std::string("cuda backend: ") + op + ": " + what);
 }
 
+// cuBLAS's workspace (its recommendation for Hopper is 32 MiB).
+constexpr size_t kCublasWorkspaceBytes = size_t(32) << 20;
+
 class CudaBackend final : public Backend {
  public:
   explicit CudaBackend(int device) : device_(device) {
@@ -36,9 +39,13 @@ class CudaBackend final : public Backend {
       // Plain FP32 GEMMs (no TF32), so results stay comparable with the CPU reference.
       CVAE_CUBLAS_CHECK(cublasSetMathMode(cublas_, CUBLAS_DEFAULT_MATH));
       CVAE_CUBLAS_CHECK(cublasSetPointerMode(cublas_, CUBLAS_POINTER_MODE_HOST));
+      // cuBLAS's own workspace, made once: a captured step must not allocate (CUDA Graphs).
+      CVAE_CUDA_CHECK(cudaMalloc(&cublas_workspace_, kCublasWorkspaceBytes));
+      CVAE_CUBLAS_CHECK(cublasSetWorkspace(cublas_, cublas_workspace_, kCublasWorkspaceBytes));
       convolutions_ = std::make_unique<CudnnConvolutions>(stream_);
     } catch (...) {
       if (cublas_) cublasDestroy(cublas_);
+      if (cublas_workspace_) cudaFree(cublas_workspace_);
       cudaStreamDestroy(stream_);
       throw;
     }
@@ -48,8 +55,10 @@ class CudaBackend final : public Backend {
     // Destructors must not throw: failures here are reported and otherwise ignored.
     report_failure([&] { CVAE_CUDA_CHECK(cudaStreamSynchronize(stream_)); });
     if (scratch_) report_failure([&] { CVAE_CUDA_CHECK(cudaFree(scratch_)); });
+    drop_graph();
     convolutions_.reset();
     report_failure([&] { CVAE_CUBLAS_CHECK(cublasDestroy(cublas_)); });
+    if (cublas_workspace_) report_failure([&] { CVAE_CUDA_CHECK(cudaFree(cublas_workspace_)); });
     report_failure([&] { CVAE_CUDA_CHECK(cudaStreamDestroy(stream_)); });
   }
 
@@ -137,6 +146,57 @@ class CudaBackend final : public Backend {
                          int cols, Activation act) override {
     require(ld_dy >= cols && ld_y >= cols, "bias_act_backward", "ld smaller than cols");
     kernels::bias_act_backward(dy, ld_dy, y, ld_y, dbias, rows, cols, act, stream_);
+  }
+
+  // ---- the step's varying inputs ----
+  void select_batch(const int32_t* order, const StepState* state, int batch,
+                    int32_t* batch_indices) override {
+    require(batch >= 0 && state, "select_batch", "negative batch or no state");
+    kernels::select_batch(order, state, batch, batch_indices, stream_);
+  }
+
+  void advance_step(StepState* state, int batch, const AdamArgs& args) override {
+    require(batch >= 0 && state, "advance_step", "negative batch or no state");
+    kernels::advance_step(state, batch, args, stream_);
+  }
+
+  // ---- a recorded step: one CUDA Graph ----
+  // Capture records everything issued on the stream (kernels, cuBLAS, cuDNN) without running it;
+  // nothing may allocate or synchronise in between (the workspace is made before, cuBLAS has its
+  // own workspace, set at creation). The graph is instantiated once and launched per replay.
+  bool begin_capture() override {
+    drop_graph();
+    CVAE_CUDA_CHECK(cudaStreamBeginCapture(stream_, cudaStreamCaptureModeThreadLocal));
+    capturing_ = true;
+    return true;
+  }
+
+  void end_capture() override {
+    cudaGraph_t graph = nullptr;
+    capturing_ = false;
+    CVAE_CUDA_CHECK(cudaStreamEndCapture(stream_, &graph));
+    cudaError_t made = cudaGraphInstantiate(&graph_exec_, graph, 0);
+    cudaGraphDestroy(graph);
+    if (made != cudaSuccess) {
+      graph_exec_ = nullptr;
+      CVAE_CUDA_CHECK(made);
+    }
+  }
+
+  void replay() override {
+    require(graph_exec_ != nullptr, "replay", "nothing was captured");
+    CVAE_CUDA_CHECK(cudaGraphLaunch(graph_exec_, stream_));
+  }
+
+  void abort_capture() override {
+    if (capturing_) {
+      cudaGraph_t graph = nullptr;
+      cudaStreamEndCapture(stream_, &graph);  // ends the (invalidated) capture; errors expected
+      if (graph) cudaGraphDestroy(graph);
+      capturing_ = false;
+    }
+    cudaGetLastError();
+    drop_graph();
   }
 
   // ---- data ----
@@ -256,8 +316,16 @@ class CudaBackend final : public Backend {
     return static_cast<double*>(scratch_);
   }
 
+  void drop_graph() noexcept {
+    if (graph_exec_) cudaGraphExecDestroy(graph_exec_);
+    graph_exec_ = nullptr;
+  }
+
   int device_;
   cudaDeviceProp properties_{};
+  cudaGraphExec_t graph_exec_ = nullptr;
+  bool capturing_ = false;
+  void* cublas_workspace_ = nullptr;
   cudaStream_t stream_ = nullptr;
   cublasHandle_t cublas_ = nullptr;
   std::unique_ptr<CudnnConvolutions> convolutions_;

@@ -5,7 +5,8 @@
 // Outputs are poisoned with NaN first, and the whole buffer is compared, so an element the kernel
 // forgets stays NaN and an element beyond the row that it overwrites stops being NaN.
 // Tolerances (ε = FLT_EPSILON):
-//   - gather, one-hot, bias + ReLU forward, the ReLU mask, fill, k-means assignments: exact;
+//   - gather, one-hot, bias + ReLU forward, the ReLU mask, fill, k-means assignments, the step
+//     state (batch selection, step, start): exact; Adam's constants from memory: as the CPU's;
 //   - elementwise values through exp: |Δ| ≤ 1e-5 + 4ε·|ref|;
 //   - sums of n terms: |Δ| ≤ 1e-5 + (n + 4)·ε·Σ|term| (the float summation bound, any order);
 //   - sums kept in double on both sides (accumulate_sum, k-means sums): one float ulp of the result.
@@ -26,6 +27,7 @@
 #include "engine/cpu/gather.h"
 #include "engine/cpu/lloyd.h"
 #include "engine/cpu/reparam_kl.h"
+#include "engine/cpu/step_state.h"
 #include "tests/test_helpers.h"
 #include "tests/tolerance.h"
 
@@ -414,4 +416,90 @@ TEST_CASE("emulated Lloyd accumulate overwrites sums and counts, across chunks, 
       }
     }
   }
+}
+
+TEST_CASE("emulated step state: select_batch and advance_step walk an epoch exactly as the CPU",
+          "[emulated][step_state]") {
+  const int count = 23, capacity = 5;  // 4 full batches and a last one of 3
+  std::vector<int32_t> order = random_ints(count, 60, 1000);
+  AdamArgs args;
+  args.lr = 3e-3f;
+  StepState state = step_state_at(41, 0, args), ref_state = state;
+  for (int start = 0; start < count; start += capacity) {
+    const int batch = std::min(capacity, count - start);
+    CAPTURE(start, batch);
+    std::vector<int32_t> picked(capacity + 2, -1), ref_picked = picked;
+    kernels::select_batch(order.data(), &state, batch, picked.data(), kStream);
+    cpu::select_batch(order.data(), &ref_state, batch, ref_picked.data());
+    REQUIRE(picked == ref_picked);
+    REQUIRE(std::vector<int32_t>(picked.begin(), picked.begin() + batch) ==
+            std::vector<int32_t>(order.begin() + start, order.begin() + start + batch));
+    REQUIRE(picked[batch] == -1);  // nothing beyond the batch
+    kernels::advance_step(&state, batch, args, kStream);
+    cpu::advance_step(&ref_state, batch, args);
+    REQUIRE(state.step == ref_state.step);
+    REQUIRE(state.start == ref_state.start);
+    REQUIRE(state.adam_step_size == Approx(ref_state.adam_step_size).epsilon(2 * kEps));
+    REQUIRE(state.adam_inv_sqrt_correction2 == Approx(ref_state.adam_inv_sqrt_correction2).epsilon(2 * kEps));
+  }
+  REQUIRE(state.step == 41 + 5);
+  REQUIRE(state.start == count);
+  // The constants are those of the new step, as a host-side AdamArgs would compute them.
+  StepState expected = step_state_at(46, count, args);
+  REQUIRE(ref_state.adam_step_size == expected.adam_step_size);
+  REQUIRE(ref_state.adam_inv_sqrt_correction2 == expected.adam_inv_sqrt_correction2);
+}
+
+TEST_CASE("emulated reparam and Adam read a replayed step's number and constants from memory",
+          "[emulated][step_state]") {
+  // The same results as with the values passed directly, on the kernel and on the CPU twin.
+  const int batch = 7, latent = 6;
+  std::vector<float> means = random_floats(size_t(3) * latent, 61, -2, 2);
+  std::vector<float> mu_logvar = random_floats(size_t(batch) * 2 * latent, 62, -1, 1);
+  std::vector<int32_t> labels = random_ints(10, 63, 3), batch_indices = random_ints(batch, 64, 10);
+  std::vector<int32_t> chosen(batch);
+  PriorArgs prior{PriorKind::class_mean, means.data(), 3, labels.data(), chosen.data()};
+  AdamArgs args;
+  args.lr = 1e-2f;
+  StepState state = step_state_at(9, 0, args);
+  const RngPosition by_value{5, RngStream::train_noise, 9};
+  const RngPosition in_memory{5, RngStream::train_noise, 0, &state.step};
+  std::vector<float> z(size_t(batch) * latent, kNaN), z_memory = z, z_cpu = z;
+  std::vector<float> kl(batch), kl_memory(batch), kl_cpu(batch);
+  kernels::reparam_kl_forward(mu_logvar.data(), batch_indices.data(), batch, latent, prior, by_value, 0, true,
+                              z.data(), latent, kl.data(), kStream);
+  kernels::reparam_kl_forward(mu_logvar.data(), batch_indices.data(), batch, latent, prior, in_memory, 0, true,
+                              z_memory.data(), latent, kl_memory.data(), kStream);
+  cpu::reparam_kl_forward<float>(mu_logvar.data(), batch_indices.data(), batch, latent, prior, prior.means,
+                                 in_memory, 0, true, z_cpu.data(), latent, kl_cpu.data());
+  check_exact(z_memory, z, "z with the step from memory (kernel)");
+  check_close(z_cpu, z, test::elementwise_tolerance(z), "z with the step from memory (CPU)");
+  std::vector<float> dz = random_floats(size_t(batch) * latent, 65, -1, 1);
+  std::vector<float> grad(size_t(batch) * 2 * latent, kNaN), grad_memory = grad;
+  kernels::reparam_kl_backward(mu_logvar.data(), batch, latent, prior, by_value, 0, dz.data(), latent, 0.5f,
+                               grad.data(), kStream);
+  kernels::reparam_kl_backward(mu_logvar.data(), batch, latent, prior, in_memory, 0, dz.data(), latent, 0.5f,
+                               grad_memory.data(), kStream);
+  check_exact(grad_memory, grad, "d(mu, logvar) with the step from memory");
+  // A different step in memory gives different noise: the pointer is really read.
+  state.step = 10;
+  kernels::reparam_kl_forward(mu_logvar.data(), batch_indices.data(), batch, latent, prior, in_memory, 0, true,
+                              z_memory.data(), latent, kl_memory.data(), kStream);
+  REQUIRE(z_memory != z);
+
+  const int count = 37;
+  std::vector<float> params = random_floats(count, 66, -1, 1), grads = random_floats(count, 67, -1, 1);
+  std::vector<float> p1 = params, m1(count), v1(count), p2 = params, m2(count), v2(count), p3 = params,
+                     m3(count), v3(count);
+  AdamArgs value = args;
+  value.step = 9;
+  AdamArgs memory = args;
+  memory.step = 1;  // ignored when the constants come from memory
+  StepState at9 = step_state_at(9, 0, args);
+  memory.constants_in_memory = &at9.adam_step_size;
+  kernels::adam_step(p1.data(), grads.data(), m1.data(), v1.data(), count, value, kStream);
+  kernels::adam_step(p2.data(), grads.data(), m2.data(), v2.data(), count, memory, kStream);
+  cpu::adam_step<float>(p3.data(), grads.data(), m3.data(), v3.data(), count, memory);
+  check_exact(p2, p1, "Adam with its constants from memory (kernel)");
+  check_exact(p3, p1, "Adam with its constants from memory (CPU)");
 }
