@@ -64,7 +64,8 @@ def main():
         f"{machine.get('cpu', '?')} ({machine.get('cores', '?')} cores)"
     threads = d["threads"]
     policy = d.get("environment", {}).get("OMP_WAIT_POLICY")
-    title = f"Training throughput against batch size: {d['method']} (MLP VAE), {d['dataset']}"
+    dataset = {"mnist": "MNIST", "fashion": "FashionMNIST"}.get(d["dataset"], d["dataset"])
+    title = f"Training throughput against batch size: {d['method']} (MLP VAE), {dataset}"
     sub = (f"{d['device'].upper()}: {device}, {threads} thread{'s' if threads != 1 else ''}"
            + (f", OMP_WAIT_POLICY={policy}" if policy else "")
            + (f"; first {thousands(d['train_limit'])} images" if d["train_limit"] else "; full epoch")
