@@ -70,7 +70,8 @@ torch_env() {  # variant -> the env assignments of variant_setup
 
 # The limits: each engine's sgemm (2048³) on this device with these threads, before and after.
 limits() {  # tag
-  "$bin" ops=limits device="$device" threads="$threads" out="$scratch/limits-clustervae-$1.json" >/dev/null
+  "$bin" ops=limits device="$device" threads="$threads" out="$scratch/limits-clustervae-$1.json" >/dev/null || {
+    echo "lloyd_side_by_side: $bin failed (a build from before ops=lloyd? rebuild: bash scripts/build.sh)" >&2; exit 1; }
   printf 'clustervae\tlimits\t%s\t%s\n' "$1" "$scratch/limits-clustervae-$1.json" >> "$list"
   local v
   for v in $variants; do
