@@ -66,8 +66,8 @@ ExperimentResult resume_experiment(const std::string& run_dir, const std::vector
     std::string key = o.substr(0, o.find('='));
     // Only what does not change the model or its data can differ in a continued run.
     if (key != "epochs" && key != "device" && key != "threads" && key != "progress" &&
-        key != "evaluate" && key != "eval_batch")
-      fail("argument '" + o + "': a resumed run can change only epochs, device, threads, progress, evaluate, eval_batch");
+        key != "evaluate" && key != "eval_batch" && key != "cuda_graph")
+      fail("argument '" + o + "': a resumed run can change only epochs, device, threads, progress, evaluate, eval_batch, cuda_graph");
   }
   Config config = load_config_file(run_dir + "/config.json");
   for (const std::string& o : overrides) apply_override(config, o);
