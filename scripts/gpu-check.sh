@@ -12,7 +12,8 @@
 #           (BUILD_DIR overrides build-gpu; JOBS the parallel jobs, default 2)
 #   there:  scripts/gpu-check.sh                  with build-gpu/device-kit carried along
 #           (also trains the Lambda-Hot VAE for ten epochs on the GPU and on the CPU, and compares,
-#           then two epochs of the conv net on the GPU for its epoch time)
+#           then two epochs of the conv net on the GPU for its epoch time, then the GPU benchmarks:
+#           bench_backend_ops device=cuda, Lloyd at N = 1M, and PyTorch eager beside clustervae)
 #           (device tool: run command="bash scripts/gpu-check.sh", carry=["build-gpu/device-kit"])
 #   here:   copy the JSON that came back into bench/results/ and commit it.
 #   anywhere without a GPU: scripts/gpu-check.sh --dry-run   goes through every step it can,
@@ -49,10 +50,10 @@ prepare() {
     die 2 "--prepare needs nvcc (CUDA 13) to build the CUDA backend"
   say "building $binary_name with CUDA into $build"
   cmake -S "$repo" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCLUSTERVAE_CUDA=ON >/dev/null
-  cmake --build "$build" -j "${JOBS:-2}" --target "$binary_name" clustervae-train
+  cmake --build "$build" -j "${JOBS:-2}" --target "$binary_name" clustervae-train bench_backend_ops
   rm -rf "$kit"
   mkdir -p "$kit/lib" "$kit/data/mnist"
-  cp "$build/$binary_name" "$build/clustervae-train" "$kit/"
+  cp "$build/$binary_name" "$build/clustervae-train" "$build/bench_backend_ops" "$kit/"
   # The ten-epoch GPU-vs-CPU comparison trains on MNIST: gzipped (the reader takes .gz), ~11 MB.
   local f data_dir="${CLUSTERVAE_DATA:-$repo/data}"
   for f in train-images-idx3-ubyte train-labels-idx1-ubyte t10k-images-idx3-ubyte t10k-labels-idx1-ubyte; do
@@ -169,7 +170,7 @@ run_checks() {
   export NVIDIA_TF32_OVERRIDE=0  # plain FP32 GEMMs whatever the machine's default
   local tests_rc=0 memcheck_rc=0 racecheck_rc=0 t0 t1 t3
   t0=$(date +%s)
-  say "1/5 gpu tests"
+  say "1/6 gpu tests"
   timeout 300 "$kit/$binary_name" -r xml -d yes -o "$out_dir/gpu-tests.xml" || tests_rc=$?
   t1=$(date +%s)
   local sanitizer; sanitizer="$(find_sanitizer || true)"
@@ -177,10 +178,10 @@ run_checks() {
     say "compute-sanitizer not found: memcheck and racecheck not run"
     memcheck_rc=127; racecheck_rc=127
   else
-    say "2/5 compute-sanitizer memcheck ($sanitizer)"
+    say "2/6 compute-sanitizer memcheck ($sanitizer)"
     timeout 240 "$sanitizer" --tool memcheck --error-exitcode 86 --log-file "$out_dir/memcheck.log" \
       "$kit/$binary_name" -r compact > "$out_dir/memcheck-tests.log" 2>&1 || memcheck_rc=$?
-    say "3/5 compute-sanitizer racecheck (the project's kernels)"
+    say "3/6 compute-sanitizer racecheck (the project's kernels)"
     timeout 180 "$sanitizer" --tool racecheck --kernel-name kns=cvae \
       --error-exitcode 86 --log-file "$out_dir/racecheck.log" \
       "$kit/$binary_name" -r compact > "$out_dir/racecheck-tests.log" 2>&1 || racecheck_rc=$?
@@ -192,10 +193,10 @@ run_checks() {
   # the two runs drift apart like two seeds, not bit for bit).
   local train_gpu_rc=127 train_cpu_rc=127
   if [ -x "$kit/clustervae-train" ] && [ "$dry" = 1 ]; then
-    say "4/5 dry run: only checks that clustervae-train loads"
+    say "4/6 dry run: only checks that clustervae-train loads"
     "$kit/clustervae-train" --help > "$out_dir/train-gpu.log" 2>&1 && train_gpu_rc=0 || train_gpu_rc=$?
   elif [ -x "$kit/clustervae-train" ]; then
-    say "4/5 ten epochs of the Lambda-Hot VAE on MNIST: GPU, then CPU"
+    say "4/6 ten epochs of the Lambda-Hot VAE on MNIST: GPU, then CPU"
     train_gpu_rc=0
     timeout 150 "$kit/clustervae-train" "$kit/mnist_lambdahot.json" device=cuda data_dir="$kit/data" \
       out="$out_dir/runs" name=gpu progress=lines > "$out_dir/train-gpu.log" 2>&1 || train_gpu_rc=$?
@@ -206,10 +207,32 @@ run_checks() {
   # 5: two epochs of the conv Lambda-Hot VAE (cuDNN) on the GPU: its epoch time (issue 5).
   local train_conv_rc=127
   if [ -x "$kit/clustervae-train" ] && [ -f "$kit/mnist_lambdahot_conv.json" ] && [ "$dry" = 0 ]; then
-    say "5/5 two epochs of the conv Lambda-Hot VAE on the GPU"
+    say "5/6 two epochs of the conv Lambda-Hot VAE on the GPU"
     train_conv_rc=0
     timeout 90 "$kit/clustervae-train" "$kit/mnist_lambdahot_conv.json" device=cuda epochs=2 data_dir="$kit/data" \
       out="$out_dir/runs" name=conv-gpu progress=lines > "$out_dir/train-conv-gpu.log" 2>&1 || train_conv_rc=$?
+  fi
+  # 6: the GPU benchmarks: every custom op against the device's copy bandwidth and cuBLAS sgemm,
+  # Lloyd at the issue's size, and one epoch of PyTorch eager (MLP and conv) beside clustervae's.
+  local bench_rc=127 torch_mlp_rc=127 torch_conv_rc=127
+  if [ -x "$kit/bench_backend_ops" ] && [ "$dry" = 0 ]; then
+    say "6/6 GPU benchmarks (bench_backend_ops device=cuda; PyTorch eager, one epoch each)"
+    bench_rc=0
+    timeout 90 "$kit/bench_backend_ops" device=cuda out="$out_dir/backend-ops-cuda.json" \
+      > "$out_dir/backend-ops-cuda.log" 2>&1 || bench_rc=$?
+    timeout 60 "$kit/bench_backend_ops" device=cuda ops=lloyd sizes=60000:20:10,1048576:32:256 \
+      out="$out_dir/lloyd-cuda.json" > "$out_dir/lloyd-cuda.log" 2>&1 || bench_rc=$?
+    if python3 -c 'import torch, sys; sys.exit(0 if torch.cuda.is_available() else 1)' 2>/dev/null; then
+      torch_mlp_rc=0; torch_conv_rc=0
+      timeout 90 python3 "$repo/bench/torch_reference.py" --config "$kit/mnist_lambdahot.json" --device cuda \
+        --epochs 2 --time-only --quiet --data-dir "$kit/data" --out "$out_dir/torch-eager-mlp.json" \
+        > "$out_dir/torch-eager-mlp.log" 2>&1 || torch_mlp_rc=$?
+      timeout 90 python3 "$repo/bench/torch_reference.py" --config "$kit/mnist_lambdahot_conv.json" --device cuda \
+        --epochs 2 --time-only --quiet --data-dir "$kit/data" --out "$out_dir/torch-eager-conv.json" \
+        > "$out_dir/torch-eager-conv.log" 2>&1 || torch_conv_rc=$?
+    else
+      say "no PyTorch with CUDA here: the PyTorch peer was not timed"
+    fi
   fi
   local t4; t4=$(date +%s)
 
@@ -218,6 +241,7 @@ run_checks() {
   TESTS_RC=$tests_rc MEMCHECK_RC=$memcheck_rc RACECHECK_RC=$racecheck_rc \
   T_TESTS=$((t1 - t0)) T_SANITIZERS=$((t3 - t1)) SANITIZER="$sanitizer" \
   TRAIN_GPU_RC=$train_gpu_rc TRAIN_CPU_RC=$train_cpu_rc TRAIN_CONV_RC=$train_conv_rc T_TRAINING=$((t4 - t3)) \
+  BENCH_RC=$bench_rc TORCH_MLP_RC=$torch_mlp_rc TORCH_CONV_RC=$torch_conv_rc \
   python3 - "$json" <<'PY'
 import ctypes, json, os, re, subprocess, sys, xml.etree.ElementTree as ET
 
@@ -363,6 +387,33 @@ steps["conv_training"] = {
     "epoch_seconds": conv_metrics.get("epoch_seconds") if conv_metrics else None,
     "metrics": conv_metrics,
 }
+def json_file(name):
+    try:
+        return json.loads(read(os.path.join(out_dir, name)))
+    except ValueError:
+        return None
+torch_mlp, torch_conv = json_file("torch-eager-mlp.json"), json_file("torch-eager-conv.json")
+# Epoch 1 of each pays for start-up (cuDNN/cuBLAS heuristics, graph recording, torch's kernels):
+# the speed figure is the last epoch of each.
+def last(values):
+    return values[-1] if values else None
+clustervae_mlp_epoch = last(gpu_run.get("epoch_seconds")) if gpu_run else None
+clustervae_conv_epoch = last(conv_metrics.get("epoch_seconds")) if conv_metrics else None
+torch_mlp_epoch = last(torch_mlp.get("epoch_seconds")) if torch_mlp else None
+torch_conv_epoch = last(torch_conv.get("epoch_seconds")) if torch_conv else None
+def ratio(a, b):
+    return a / b if isinstance(a, (int, float)) and isinstance(b, (int, float)) and b > 0 else None
+steps["benchmarks"] = {
+    "exit_codes": {"bench_backend_ops": int(env["BENCH_RC"]), "torch_mlp": int(env["TORCH_MLP_RC"]),
+                   "torch_conv": int(env["TORCH_CONV_RC"])},
+    "backend_ops": json_file("backend-ops-cuda.json"),
+    "lloyd": json_file("lloyd-cuda.json"),
+    "epoch_seconds_last": {"clustervae_mlp": clustervae_mlp_epoch, "torch_eager_mlp": torch_mlp_epoch,
+                           "clustervae_conv": clustervae_conv_epoch, "torch_eager_conv": torch_conv_epoch},
+    "speedup_vs_torch_eager": {"mlp": ratio(torch_mlp_epoch, clustervae_mlp_epoch),
+                               "conv": ratio(torch_conv_epoch, clustervae_conv_epoch)},
+    "torch_eager_mlp": torch_mlp, "torch_eager_conv": torch_conv,
+}
 gpu = [s.strip() for s in env.get("GPU_LINE", "").split(",")]
 result = {
     "schema": "clustervae-gpu-check/1",
@@ -395,7 +446,8 @@ PY
   say "result: $json"
   if [ -n "${OUT:-}" ] && [ -d "${OUT:-}" ]; then
     cp "$json" "$OUT/gpu-check-$stamp.json"
-    for f in gpu-tests.xml memcheck.log racecheck.log train-gpu.log train-cpu.log train-conv-gpu.log; do [ -f "$out_dir/$f" ] && cp "$out_dir/$f" "$OUT/"; done
+    for f in gpu-tests.xml memcheck.log racecheck.log train-gpu.log train-cpu.log train-conv-gpu.log \
+             backend-ops-cuda.log lloyd-cuda.log torch-eager-mlp.log torch-eager-conv.log; do [ -f "$out_dir/$f" ] && cp "$out_dir/$f" "$OUT/"; done
     say "copied to \$OUT"
   fi
 
