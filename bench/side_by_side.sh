@@ -13,6 +13,7 @@
 #   REPEATS (3)        repetitions (each: every method, every engine)
 #   METHODS ("vae beta cvae lambdahot kmeans movable")
 #   DATASET (mnist)    TRAIN_LIMIT (0 = all 60000 images)
+#   ARCH (mlp)         mlp, or conv: configs/<dataset>_<method>_conv.json for both engines
 #   BATCH_SIZE         (unset = the configs' 128) for both engines, e.g. for throughput against batch size
 #   DEVICE (cpu)       cpu, or cuda (clustervae device=cuda against PyTorch on the GPU; needs a
 #                      CUDA build of PyTorch for $PYTHON — Debian's python3-torch is CPU-only)
@@ -39,6 +40,12 @@ threads="${THREADS:-2}"
 repeats="${REPEATS:-3}"
 methods="${METHODS:-vae beta cvae lambdahot kmeans movable}"
 dataset="${DATASET:-mnist}"
+arch="${ARCH:-mlp}"
+case "$arch" in
+  mlp) config_suffix="" ;;
+  conv) config_suffix="_conv" ;;
+  *) echo "side_by_side: ARCH must be mlp or conv, not '$arch'" >&2; exit 2 ;;
+esac
 train_limit="${TRAIN_LIMIT:-0}"
 batch_size="${BATCH_SIZE:-}"
 device="${DEVICE:-cpu}"
@@ -65,7 +72,7 @@ trap 'rm -rf "$scratch"' EXIT
 raw="$scratch/raw.tsv"
 : > "$raw"
 stamp="$(date -u +%Y%m%d-%H%M%S)"
-out="$repo/bench/results/side-by-side-$device-$stamp.json"
+out="$repo/bench/results/side-by-side-$device${config_suffix}-$stamp.json"
 mkdir -p "$repo/bench/results"
 load_before="$(cut -d' ' -f1-3 /proc/loadavg)"
 
@@ -80,7 +87,7 @@ print("%r\t%r" % (d["epoch_seconds"][0], d["images_per_second"]))' "$1"
 
 run_clustervae() {  # method repetition
   local log="$scratch/cv-$1-$2.txt"
-  "$bin" "$repo/configs/${dataset}_$1.json" epochs=1 evaluate=false threads="$threads" device="$device" \
+  "$bin" "$repo/configs/${dataset}_$1${config_suffix}.json" epochs=1 evaluate=false threads="$threads" device="$device" \
     train_limit="$train_limit" ${batch_size:+batch_size=$batch_size} progress=off out="$scratch/runs" data_dir="$data_dir" > "$log" 2> "$log.err" || {
       echo "side_by_side: clustervae failed on $1:" >&2; cat "$log.err" >&2; exit 1; }
   printf '%s\tclustervae\tcpp\t%s\t%s\t%s\n' "$1" "$2" "$(epoch_of "$log")" "$log" >> "$raw"
@@ -93,14 +100,14 @@ run_torch() {  # method repetition variant
   envs="${setup%% -- *}"
   flags="${setup#* -- }"
   # shellcheck disable=SC2086  # envs and flags are word lists by construction
-  env $envs "$python" "$repo/bench/torch_reference.py" --config "$repo/configs/${dataset}_$1.json" \
+  env $envs "$python" "$repo/bench/torch_reference.py" --config "$repo/configs/${dataset}_$1${config_suffix}.json" \
     --data-dir "$data_dir" --epochs 1 --threads "$threads" --device "$device" --train-limit "$train_limit" \
     ${batch_size:+--batch-size $batch_size} --time-only --quiet --out "$json" $flags 2> "$json.err" || {
       echo "side_by_side: torch ($3) failed on $1:" >&2; cat "$json.err" >&2; exit 1; }
   printf '%s\ttorch\t%s\t%s\t%s\t%s\n' "$1" "$3" "$2" "$(epoch_of "$json")" "$json" >> "$raw"
 }
 
-echo "side_by_side: $device, $threads threads, batch ${batch_size:-128}, $repeats repetitions, methods: $methods; torch variants: $variants" >&2
+echo "side_by_side: $device, arch $arch, $threads threads, batch ${batch_size:-128}, $repeats repetitions, methods: $methods; torch variants: $variants" >&2
 echo "side_by_side: load average before: $load_before" >&2
 for rep in $(seq "$repeats"); do
   for method in $methods; do
@@ -118,7 +125,7 @@ done
 commit="${COMMIT:-$(git -C "$repo" rev-parse HEAD 2>/dev/null || echo unknown)}"
 LOAD_BEFORE="$load_before" LOAD_AFTER="$(cut -d' ' -f1-3 /proc/loadavg)" COMMIT_ID="$commit" \
 THREADS_USED="$threads" REPEATS_USED="$repeats" DEVICE_USED="$device" DATASET_USED="$dataset" \
-TRAIN_LIMIT_USED="$train_limit" BATCH_USED="${batch_size:-128 (configs)}" STAMP="$stamp" "$python" - "$scratch/meta.json" <<'EOF'
+ARCH_USED="$arch" TRAIN_LIMIT_USED="$train_limit" BATCH_USED="${batch_size:-128 (configs)}" STAMP="$stamp" "$python" - "$scratch/meta.json" <<'EOF'
 import json, os, platform, subprocess, sys
 def sh(cmd):
     try:
@@ -134,7 +141,7 @@ meta = {
     "what": "one epoch of each method (batch_size below), seconds of the training loop including the "
             "per-epoch re-fit (kmeans, movable); the engines alternate, each run a fresh process",
     "date": os.environ["STAMP"],
-    "device": os.environ["DEVICE_USED"], "dataset": os.environ["DATASET_USED"],
+    "device": os.environ["DEVICE_USED"], "dataset": os.environ["DATASET_USED"], "arch": os.environ["ARCH_USED"],
     "train_limit": int(os.environ["TRAIN_LIMIT_USED"]), "batch_size": os.environ["BATCH_USED"],
     "threads": int(os.environ["THREADS_USED"]), "repeats": int(os.environ["REPEATS_USED"]),
     "machine": {"hostname": platform.node(), "kernel": platform.release(),
