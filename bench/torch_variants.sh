@@ -2,9 +2,10 @@
 # Sourced by bench/side_by_side.sh and bench/lloyd_side_by_side.sh: variant_setup NAME prints the
 # `env` assignments and the extra torch_reference.py flags of one PyTorch set-up, "VAR=.. -- --flag ..".
 #   needs: $device (cpu|cuda)
-# cpu:  openblas[-openmp|-pthread][-haswell|-zen|-sandybridge|-prescott|-skylakex][+foreach]
+# cpu:  openblas[-openmp|-pthread][-haswell|-zen|-sandybridge|-prescott|-skylakex][-1thread][+foreach]
 #       Debian's OpenBLAS build chosen for this process only (LD_LIBRARY_PATH; the system's
-#       libblas.so.3 is left alone), OPENBLAS_CORETYPE from the core token.
+#       libblas.so.3 is left alone), OPENBLAS_CORETYPE from the core token; -1thread runs PyTorch
+#       on one thread whatever THREADS is (on 2 cores it can beat its own 2-thread run).
 # cuda: eager | compile | compile-ro | compile-max | graphs  [+foreach]
 blas_root=/usr/lib/x86_64-linux-gnu
 variant_setup() {
@@ -25,6 +26,7 @@ variant_setup() {
           sandybridge) core=Sandybridge ;;
           prescott) core=Prescott ;;
           skylakex) core=SkylakeX ;;
+          1thread) flags+=(--threads 1) ;;
           *) echo "bench: unknown token '$token' in torch variant '$name'" >&2; return 2 ;;
         esac
       done
