@@ -122,7 +122,7 @@ std::vector<Verdict> table1_verdicts(const std::vector<Table1Run>& runs) {
       add("K-Means VAE has the lowest test BCE of all methods", true, best == "kmeans", evidence);
     }
     // 2–3. Lambda-Hot reconstructs better than CVAE and than the regular VAE.
-    for (const std::string& other : {"cvae", "vae"})
+    for (const std::string other : {"cvae", "vae"})
       if (has(runs, ds, "lambdahot") && has(runs, ds, other))
         add("Lambda-Hot VAE has a lower test BCE than " + method_title(other), true,
             bce("lambdahot") < bce(other),
