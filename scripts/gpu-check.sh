@@ -92,34 +92,29 @@ prepare() {
 }
 
 # ---------------------------------------------------------------- there: run the checks
-find_cuda_libs() {
-  # Where this machine keeps libcublas.so.13: the toolkit, else the pip wheels PyTorch uses.
-  local d
-  for d in /usr/local/cuda/lib64 /usr/local/cuda/targets/x86_64-linux/lib /usr/local/cuda/lib \
-           /usr/local/cuda-13*/lib64 /usr/local/cuda-13*/targets/x86_64-linux/lib; do
-    [ -e "$d/libcublas.so.13" ] && { echo "$d"; return; }
+# find_lib_dir LIBRARY PYTHON_MODULE DIR...: the first DIR holding LIBRARY, else the lib/ folder of
+# the pip wheel PYTHON_MODULE (the ones PyTorch uses), else what ldconfig knows.
+find_lib_dir() {
+  local library=$1 module=$2 d; shift 2
+  for d in "$@"; do
+    [ -e "$d/$library" ] && { echo "$d"; return; }
   done
   if command -v python3 >/dev/null 2>&1; then
-    d="$(python3 -c 'import nvidia.cublas, os; print(os.path.join(list(nvidia.cublas.__path__)[0], "lib"))' 2>/dev/null || true)"
-    [ -n "$d" ] && [ -e "$d/libcublas.so.13" ] && { echo "$d"; return; }
+    d="$(python3 -c "import $module, os; print(os.path.join(list($module.__path__)[0], 'lib'))" 2>/dev/null || true)"
+    [ -n "$d" ] && [ -e "$d/$library" ] && { echo "$d"; return; }
   fi
-  d="$(ldconfig -p 2>/dev/null | awk '/libcublas\.so\.13 / {print $NF; exit}')"
+  d="$(ldconfig -p 2>/dev/null | awk -v lib="$library" '$1 == lib {print $NF; exit}')"
   [ -n "$d" ] && dirname "$d"
 }
 
+# Where this machine keeps libcublas.so.13 and libcudnn.so.9 (the conv ops).
+find_cuda_libs() {
+  find_lib_dir libcublas.so.13 nvidia.cublas /usr/local/cuda/lib64 /usr/local/cuda/targets/x86_64-linux/lib \
+    /usr/local/cuda/lib /usr/local/cuda-13*/lib64 /usr/local/cuda-13*/targets/x86_64-linux/lib
+}
 find_cudnn_libs() {
-  # Where this machine keeps libcudnn.so.9 (the conv ops): the toolkit, else PyTorch's wheel.
-  local d
-  for d in /usr/local/cuda/lib64 /usr/local/cuda/targets/x86_64-linux/lib /usr/lib/x86_64-linux-gnu \
-           /usr/local/cuda-13*/lib64 /usr/local/cudnn*/lib /usr/local/cudnn*/lib64; do
-    [ -e "$d/libcudnn.so.9" ] && { echo "$d"; return; }
-  done
-  if command -v python3 >/dev/null 2>&1; then
-    d="$(python3 -c 'import nvidia.cudnn, os; print(os.path.join(list(nvidia.cudnn.__path__)[0], "lib"))' 2>/dev/null || true)"
-    [ -n "$d" ] && [ -e "$d/libcudnn.so.9" ] && { echo "$d"; return; }
-  fi
-  d="$(ldconfig -p 2>/dev/null | awk '/libcudnn\.so\.9 / {print $NF; exit}')"
-  [ -n "$d" ] && dirname "$d"
+  find_lib_dir libcudnn.so.9 nvidia.cudnn /usr/local/cuda/lib64 /usr/local/cuda/targets/x86_64-linux/lib \
+    /usr/lib/x86_64-linux-gnu /usr/local/cuda-13*/lib64 /usr/local/cudnn*/lib /usr/local/cudnn*/lib64
 }
 
 find_sanitizer() {
