@@ -20,6 +20,7 @@
 #include "engine/model.h"
 #include "engine/trainer.h"
 #include "tests/test_helpers.h"
+#include "tests/tiny_data.h"
 #include "tests/tolerance.h"
 
 using namespace cvae;
@@ -201,19 +202,6 @@ Config tiny_conv_config(const std::string& method) {
   return c;
 }
 
-DeviceSplit tiny_split(Backend& backend, int n, int pixels, int classes, uint64_t seed) {
-  LabelledImages host;
-  host.images.pixels.resize(static_cast<size_t>(n) * pixels);
-  std::vector<double> v = test::random_values(host.images.pixels.size(), seed, 0, 256);
-  for (size_t i = 0; i < v.size(); ++i) host.images.pixels[i] = static_cast<uint8_t>(v[i]);
-  host.images.count = n;
-  host.images.rows = 1;
-  host.images.cols = pixels;
-  for (int i = 0; i < n; ++i) host.labels.labels.push_back(i % classes);
-  host.labels.count = n;
-  return upload_split(backend, host);
-}
-
 }  // namespace
 
 TEST_CASE("conv model gradient matches finite differences along random directions, every method",
@@ -222,7 +210,7 @@ TEST_CASE("conv model gradient matches finite differences along random direction
     INFO("method " << method);
     CpuBackend backend(1);
     Config config = tiny_conv_config(method);
-    DeviceSplit data = tiny_split(backend, 20, 64, 3, 5);
+    DeviceSplit data = test::tiny_data(backend, 20, 64, 3, 5).split;
     ModelState state = make_model_state(backend, config, 64);
     REQUIRE(state.shape.arch == Arch::conv);
     REQUIRE(state.shape.conv_features() == 12);
@@ -277,7 +265,7 @@ TEST_CASE("conv VAE trains on tiny data: the loss falls and the checkpoint round
   Config config = tiny_conv_config("lambdahot");
   config.epochs = 6;
   config.lr = 3e-3;
-  DeviceSplit data = tiny_split(backend, 60, 64, 3, 6);
+  DeviceSplit data = test::tiny_data(backend, 60, 64, 3, 6).split;
   ModelState state = make_model_state(backend, config, 64);
   std::vector<EpochRecord> epochs = train(backend, config, state, data, {});
   REQUIRE(epochs.size() == 6);

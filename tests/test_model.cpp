@@ -12,33 +12,13 @@
 #include "engine/model.h"
 #include "engine/trainer.h"
 #include "tests/test_helpers.h"
+#include "tests/tiny_data.h"
 
 using namespace cvae;
+using cvae::test::TinyData;
+using cvae::test::tiny_data;
 
 namespace {
-
-// A small synthetic data set in backend memory: n images of `pixels` bytes, labels mod classes.
-struct TinyData {
-  std::vector<uint8_t> images;
-  std::vector<int32_t> labels;
-  DeviceSplit split;
-};
-
-TinyData tiny_data(Backend& backend, int n, int pixels, int classes, uint64_t seed) {
-  TinyData d;
-  std::vector<double> v = test::random_values(n * pixels, seed, 0, 256);
-  for (double x : v) d.images.push_back(static_cast<uint8_t>(x));
-  for (int i = 0; i < n; ++i) d.labels.push_back(i % classes);
-  LabelledImages host;
-  host.images.pixels = d.images;
-  host.images.count = n;
-  host.images.rows = 1;
-  host.images.cols = pixels;
-  host.labels.labels = d.labels;
-  host.labels.count = n;
-  d.split = upload_split(backend, host);
-  return d;
-}
 
 Config tiny_config(const std::string& method) {
   Config c;
