@@ -126,6 +126,15 @@ nlohmann::ordered_json lloyd_case(Backend& b, const LloydSize& c, int iterations
     assign_s.push_back(std::chrono::duration<double>(t1 - t0).count());
     accumulate_s.push_back(std::chrono::duration<double>(t2 - t1).count());
   }
+  // k-means++ seeding of the same points, once untimed and twice timed
+  std::vector<double> seeding_s;
+  Buffer seeds = b.allocate(sizeof(float) * c.k * c.dim);
+  for (int it = -1; it < 2; ++it) {
+    auto t0 = clock::now();
+    b.kmeans_plus_plus(points.f32(), n, c.dim, c.dim, c.k, 1 + it, seeds.f32());
+    b.synchronize();
+    if (it >= 0) seeding_s.push_back(std::chrono::duration<double>(clock::now() - t0).count());
+  }
   std::vector<float> host_counts(c.k), host_distance(c.n);
   b.download(host_counts.data(), counts.as<void>(), sizeof(float) * c.k);
   b.download(host_distance.data(), distance.as<void>(), sizeof(float) * c.n);
@@ -137,6 +146,7 @@ nlohmann::ordered_json lloyd_case(Backend& b, const LloydSize& c, int iterations
   r["k"] = c.k;
   r["assign_seconds"] = assign_s;
   r["accumulate_seconds"] = accumulate_s;
+  r["kmeans_plus_plus_seconds"] = seeding_s;
   std::vector<int64_t> count_list;
   for (float v : host_counts) count_list.push_back(static_cast<int64_t>(v));
   r["counts"] = count_list;
@@ -220,6 +230,9 @@ int main(int argc, char** argv) {
         all["copy_gb_per_s"] = copy_gbs;
         all["sgemm_2048_gflop_per_s"] = gemm_gflops;
       }
+      // the CUDA backend's switch to the GEMM route of the assignment (engine/cuda/cuda_backend.cpp)
+      const char* gemm_min_k = std::getenv("CLUSTERVAE_LLOYD_GEMM_MIN_K");
+      all["lloyd_gemm_min_k_environment"] = gemm_min_k ? gemm_min_k : "";
       all["lloyd"] = nlohmann::ordered_json::array();
       if (ops == "lloyd")
         for (const LloydSize& c : lloyd_sizes) all["lloyd"].push_back(lloyd_case(b, c, iterations));

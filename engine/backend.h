@@ -208,6 +208,19 @@ class Backend {
   // sums[k, :] = Σ_{i: a_i = k} p_i and counts[k] = |{i: a_i = k}| (overwritten, not added).
   virtual void lloyd_accumulate(const float* points, int n, int dim, int ld,
                                 const int32_t* assignment, int k, float* sums, float* counts) = 0;
+  // ---- t-SNE (engine/tsne.h) ----
+  // The gradient's sums for an embedding y [n, 2] (double) and P in compressed rows (row_start
+  // [n + 1], column and value [row_start[n]]), exact over all pairs (engine/cpu/tsne_forces.h):
+  // sum_q [n], repulsive [n, 2], attractive [n, 2], overwritten.
+  virtual void tsne_forces(const double* y, int n, const int64_t* row_start, const int32_t* column,
+                           const double* value, double* sum_q, double* repulsive,
+                           double* attractive) = 0;
+
+  // k-means++ seeding: centroids [k, dim] = k of the points, drawn with probability ∝ squared
+  // distance to the nearest centre so far (the rule and its random numbers:
+  // engine/cpu/kmeans_plus_plus.h) — the same points on every backend for a seed. 1 <= k <= n.
+  virtual void kmeans_plus_plus(const float* points, int n, int dim, int ld, int k, uint64_t seed,
+                                float* centroids) = 0;
 };
 
 inline Buffer::~Buffer() {

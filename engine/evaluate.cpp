@@ -91,7 +91,7 @@ Metrics evaluate(Backend& backend, const Config& config, const ModelState& state
     clusters.resize(test.count);
     backend.download(clusters.data(), assignment.as<void>(), sizeof(int32_t) * test.count);
   } else {
-    KMeansResult fit = kmeans_best_of(backend, test_mu.f32(), host_test, test.count, latent, width,
+    KMeansResult fit = kmeans_best_of(backend, test_mu.f32(), test.count, latent, width,
                                       k, 3, 300, config.eval_seed);
     clusters = fit.assignment;
   }

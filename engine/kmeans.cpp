@@ -9,44 +9,15 @@
 
 namespace cvae {
 
-std::vector<float> kmeans_plus_plus(const float* points, int64_t n, int dim, int ld, int k,
-                                    uint64_t seed) {
+std::vector<float> kmeans_plus_plus(Backend& backend, const float* points, int64_t n, int dim,
+                                    int ld, int k, uint64_t seed) {
   if (k < 1 || k > n)
     fail("k-means: K = " + std::to_string(k) + " clusters for " + std::to_string(n) + " points");
-  RngPosition at{seed, RngStream::kmeans_init, 0};
-  std::vector<float> centres(static_cast<size_t>(k) * dim);
-  std::vector<double> nearest(n, std::numeric_limits<double>::infinity());
-  auto copy_centre = [&](int c, int64_t i) {
-    std::copy(points + i * ld, points + i * ld + dim, centres.begin() + static_cast<size_t>(c) * dim);
-  };
-  int64_t first = std::min<int64_t>(n - 1, static_cast<int64_t>(uniform_at(at, 0, 0) * n));
-  copy_centre(0, first);
-  for (int c = 1; c < k; ++c) {
-    const float* last = centres.data() + static_cast<size_t>(c - 1) * dim;
-    double total = 0;
-    for (int64_t i = 0; i < n; ++i) {
-      double d = 0;
-      for (int j = 0; j < dim; ++j) {
-        double diff = static_cast<double>(points[i * ld + j]) - last[j];
-        d += diff * diff;
-      }
-      nearest[i] = std::min(nearest[i], d);
-      total += nearest[i];
-    }
-    int64_t chosen = n - 1;
-    if (total > 0) {
-      double target = uniform_at(at, static_cast<uint32_t>(c), 0) * total;
-      double running = 0;
-      for (int64_t i = 0; i < n; ++i) {
-        running += nearest[i];
-        if (running > target) { chosen = i; break; }
-      }
-    } else {
-      chosen = static_cast<int64_t>(uniform_at(at, static_cast<uint32_t>(c), 1) * n) % n;
-    }
-    copy_centre(c, chosen);
-  }
-  return centres;
+  Buffer centroids = backend.allocate(sizeof(float) * k * dim);
+  backend.kmeans_plus_plus(points, static_cast<int>(n), dim, ld, k, seed, centroids.f32());
+  std::vector<float> host(static_cast<size_t>(k) * dim);
+  backend.download(host.data(), centroids.as<void>(), sizeof(float) * host.size());
+  return host;
 }
 
 KMeansResult lloyd(Backend& backend, const float* points, int64_t n, int dim, int ld,
@@ -116,13 +87,12 @@ KMeansResult lloyd(Backend& backend, const float* points, int64_t n, int dim, in
   return result;
 }
 
-KMeansResult kmeans_best_of(Backend& backend, const float* points_device,
-                            const std::vector<float>& points_host, int64_t n, int dim, int ld,
+KMeansResult kmeans_best_of(Backend& backend, const float* points, int64_t n, int dim, int ld,
                             int k, int restarts, int max_iterations, uint64_t seed) {
   KMeansResult best;
   for (int r = 0; r < restarts; ++r) {
-    std::vector<float> initial = kmeans_plus_plus(points_host.data(), n, dim, ld, k, seed + r);
-    KMeansResult result = lloyd(backend, points_device, n, dim, ld, initial, k, max_iterations);
+    std::vector<float> initial = kmeans_plus_plus(backend, points, n, dim, ld, k, seed + r);
+    KMeansResult result = lloyd(backend, points, n, dim, ld, initial, k, max_iterations);
     if (r == 0 || result.inertia < best.inertia) best = std::move(result);
   }
   return best;

@@ -1,5 +1,5 @@
-// Lloyd's k-means driven through the Backend (assign and accumulate run where the points are),
-// with k-means++ seeding on the host. Used by the K-Means VAE (initial centroids from the untrained
+// Lloyd's k-means driven through the Backend: seeding, assign and accumulate run where the points
+// are; the host only divides the sums and re-seeds empty clusters. Used by the K-Means VAE (initial centroids from the untrained
 // encoder, re-fit after every epoch from the previous centroids) and by the cluster metrics.
 #pragma once
 #include <cstdint>
@@ -19,9 +19,10 @@ struct KMeansResult {
 };
 
 // k-means++ (Arthur & Vassilvitskii 2007): first centre uniform, each next one drawn with
-// probability ∝ squared distance to the nearest centre so far. Host points [n, ld], first dim used.
-std::vector<float> kmeans_plus_plus(const float* points, int64_t n, int dim, int ld, int k,
-                                    uint64_t seed);
+// probability ∝ squared distance to the nearest centre so far (Backend::kmeans_plus_plus), on the
+// backend's points [n, ld] (first dim used); returns the centres on the host. Throws when k > n.
+std::vector<float> kmeans_plus_plus(Backend& backend, const float* points, int64_t n, int dim,
+                                    int ld, int k, uint64_t seed);
 
 // Lloyd iterations from `initial` until assignments stop changing or max_iterations.
 // `points` are in backend memory. An empty cluster is re-seeded with the point farthest from its
@@ -31,8 +32,7 @@ KMeansResult lloyd(Backend& backend, const float* points, int64_t n, int dim, in
                    const std::vector<float>& initial, int k, int max_iterations);
 
 // Best of `restarts` k-means++ seedings followed by Lloyd, by inertia (metrics).
-KMeansResult kmeans_best_of(Backend& backend, const float* points_device,
-                            const std::vector<float>& points_host, int64_t n, int dim, int ld,
+KMeansResult kmeans_best_of(Backend& backend, const float* points, int64_t n, int dim, int ld,
                             int k, int restarts, int max_iterations, uint64_t seed);
 
 }  // namespace cvae

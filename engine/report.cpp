@@ -288,7 +288,7 @@ std::string run_html(const RunReport& r, const ReportOptions& options) {
   h += "<h2>Training</h2>\n" + curves_for(r);
 
   h += "<h2>Latent space</h2>\n<figure>" + png_img(r.tsne_png, "t-SNE of the test set's mu") +
-       "<figcaption>t-SNE (Barnes–Hut, perplexity " + fixed(options.tsne_perplexity, 0) + ", " +
+       "<figcaption>t-SNE (" + r.tsne_method + ", perplexity " + fixed(options.tsne_perplexity, 0) + ", " +
        std::to_string(options.tsne_iterations) + " iterations, seed " + std::to_string(options.seed) +
        ") of μ of the first " + std::to_string(r.tsne_labels.size()) +
        " test images, coloured by label (paper, Figures 2–3). Also in figures/tsne.svg.</figcaption></figure>\n";
@@ -396,9 +396,13 @@ RunReport compute_run(const std::string& run_dir, const ReportOptions& options, 
     const int width = 2 * run.state.shape.latent;
     std::vector<float> host(static_cast<size_t>(test.count) * width);
     backend->download(host.data(), mu.as<void>(), sizeof(float) * host.size());
+    // On a GPU the gradient is exact (all pairs, engine/tsne.h); on the CPU, Barnes–Hut.
+    const bool on_gpu = backend->name() == "cuda";
     say("t-SNE of " + std::to_string(tsne_n) + " test points (" + std::to_string(run.state.shape.latent) +
-        " dimensions)…");
+        " dimensions; " + (on_gpu ? "exact gradient on the GPU" : "Barnes–Hut on the CPU") + ")…");
     TsneOptions t;
+    if (on_gpu) t.backend = backend.get();
+    r.tsne_method = on_gpu ? "exact, GPU" : "Barnes–Hut";
     t.perplexity = options.tsne_perplexity;
     t.iterations = options.tsne_iterations;
     t.exaggeration_iterations = std::min(250, options.tsne_iterations / 4);
@@ -561,6 +565,7 @@ RunReport compute_run(const std::string& run_dir, const ReportOptions& options, 
     if (classifier) r.metrics["sample_classifier_test_accuracy"] = r.classifier_accuracy;
     r.metrics["tsne_seconds"] = r.tsne_seconds;
     r.metrics["tsne_kl_divergence"] = r.tsne_kl;
+    r.metrics["tsne_method"] = r.tsne_method;
   }
   return r;
 }

@@ -61,6 +61,7 @@ struct RunReport {
   std::vector<double> tsne_xy;
   std::vector<int32_t> tsne_labels;
   double tsne_seconds = 0, tsne_kl = 0;
+  std::string tsne_method;          // "Barnes–Hut" (CPU) or "exact, GPU"
   Raster tsne_png;
   std::string tsne_svg;
   // figures (an empty raster when the method has none)

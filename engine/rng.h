@@ -84,8 +84,8 @@ CVAE_HD inline float uniform_open0(uint32_t bits) {
   return (static_cast<float>(bits >> 8) + 1.0f) * (1.0f / 16777216.0f);
 }
 
-// Uniform in [0, 1) with 53 bits, for host-side decisions (shuffles, k-means++).
-inline double uniform_double(uint32_t hi, uint32_t lo) {
+// Uniform in [0, 1) with 53 bits, for decisions (shuffles; k-means++ on either side).
+CVAE_HD inline double uniform_double(uint32_t hi, uint32_t lo) {
   uint64_t bits = (static_cast<uint64_t>(hi) << 21) ^ (lo >> 11);
   return static_cast<double>(bits & ((uint64_t(1) << 53) - 1)) * (1.0 / 9007199254740992.0);
 }
@@ -119,8 +119,8 @@ inline void normals_of_block(RngPosition at, uint32_t row, uint32_t block, float
   }
 }
 
-// Uniform in [0, 1) for (row, column) as a double (init and sampling on the host).
-inline double uniform_at(RngPosition at, uint32_t row, uint32_t column) {
+// Uniform in [0, 1) for (row, column) as a double (init and sampling; k-means++ on the device).
+CVAE_HD inline double uniform_at(RngPosition at, uint32_t row, uint32_t column) {
   Philox4 bits = rng_block(at, row, column / 2);
   uint32_t pair = column % 2;
   return uniform_double(bits.v[2 * pair], bits.v[2 * pair + 1]);

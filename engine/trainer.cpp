@@ -92,9 +92,7 @@ KMeansResult refit_centroids(Backend& backend, const Config& config, ModelState&
   if (warm) {
     initial = state.prior->means();
   } else {
-    std::vector<float> host(train.count * 2 * latent);
-    backend.download(host.data(), mu.as<void>(), sizeof(float) * host.size());
-    initial = kmeans_plus_plus(host.data(), train.count, latent, 2 * latent, k, config.seed);
+    initial = kmeans_plus_plus(backend, mu.f32(), train.count, latent, 2 * latent, k, config.seed);
   }
   KMeansResult result =
       lloyd(backend, mu.f32(), train.count, latent, 2 * latent, initial, k, config.lloyd_iterations);

@@ -7,10 +7,12 @@
 #include <chrono>
 #include <cmath>
 #include <limits>
+#include <memory>
 #include <numeric>
 #include <thread>
 #include <utility>
 
+#include "engine/backend.h"
 #include "engine/error.h"
 #include "engine/rng.h"
 
@@ -392,6 +394,45 @@ double tsne_gradient(const SparseAffinities& p, const double* y, double theta, d
   return z;
 }
 
+struct BackendTsneGradient::Buffers {
+  Buffer row_start, column, value, y, sum_q, repulsive, attractive;
+};
+
+BackendTsneGradient::BackendTsneGradient(Backend& backend, const SparseAffinities& p)
+    : backend_(backend), n_(p.n), buffers_(std::make_unique<Buffers>()),
+      sum_q_(p.n), repulsive_(2 * p.n), attractive_(2 * p.n) {
+  if (n_ > std::numeric_limits<int>::max() / 2) fail("tsne: too many points for the backend");
+  auto upload = [&](Buffer& to, const void* from, size_t bytes) {
+    to = backend_.allocate(std::max<size_t>(bytes, 1));
+    backend_.upload(to.as<void>(), from, bytes);
+  };
+  upload(buffers_->row_start, p.row_start.data(), sizeof(int64_t) * p.row_start.size());
+  upload(buffers_->column, p.column.data(), sizeof(int32_t) * p.column.size());
+  upload(buffers_->value, p.value.data(), sizeof(double) * p.value.size());
+  buffers_->y = backend_.allocate(sizeof(double) * 2 * n_);
+  buffers_->sum_q = backend_.allocate(sizeof(double) * n_);
+  buffers_->repulsive = backend_.allocate(sizeof(double) * 2 * n_);
+  buffers_->attractive = backend_.allocate(sizeof(double) * 2 * n_);
+}
+
+BackendTsneGradient::~BackendTsneGradient() = default;
+
+double BackendTsneGradient::operator()(const double* y, double exaggeration, double* gradient) {
+  Buffers& b = *buffers_;
+  backend_.upload(b.y.as<void>(), y, sizeof(double) * 2 * n_);
+  backend_.tsne_forces(b.y.as<double>(), static_cast<int>(n_), b.row_start.as<int64_t>(),
+                       b.column.as<int32_t>(), b.value.as<double>(), b.sum_q.as<double>(),
+                       b.repulsive.as<double>(), b.attractive.as<double>());
+  backend_.download(sum_q_.data(), b.sum_q.as<void>(), sizeof(double) * n_);
+  backend_.download(repulsive_.data(), b.repulsive.as<void>(), sizeof(double) * 2 * n_);
+  backend_.download(attractive_.data(), b.attractive.as<void>(), sizeof(double) * 2 * n_);
+  double z = 0;
+  for (int64_t i = 0; i < n_; ++i) z += sum_q_[i];  // in point order, as tsne_gradient
+  for (int64_t c = 0; c < 2 * n_; ++c)
+    gradient[c] = 4.0 * (exaggeration * attractive_[c] - repulsive_[c] / z);
+  return z;
+}
+
 TsneResult tsne(const float* points, int64_t n, int dim, int ld, const TsneOptions& options) {
   if (n < 2) fail("tsne: needs at least 2 points, got " + std::to_string(n));
   if (n > std::numeric_limits<int32_t>::max() / 4) fail("tsne: too many points");
@@ -413,12 +454,15 @@ TsneResult tsne(const float* points, int64_t n, int dim, int ld, const TsneOptio
                           ? options.learning_rate
                           : std::max(n / std::max(options.exaggeration, 1.0) / 4.0, 50.0);
   std::vector<double> gradient(2 * n), update(2 * n, 0.0), gains(2 * n, 1.0);
+  std::unique_ptr<BackendTsneGradient> on_backend;
+  if (options.backend) on_backend = std::make_unique<BackendTsneGradient>(*options.backend, p);
   double z = 1;
   for (int iteration = 0; iteration < options.iterations; ++iteration) {
     const bool early = iteration < options.exaggeration_iterations;
     const double exaggeration = early ? options.exaggeration : 1.0;
     const double momentum = early ? 0.5 : 0.8;
-    z = tsne_gradient(p, y.data(), options.theta, exaggeration, gradient.data());
+    z = on_backend ? (*on_backend)(y.data(), exaggeration, gradient.data())
+                   : tsne_gradient(p, y.data(), options.theta, exaggeration, gradient.data());
     for (int64_t c = 0; c < 2 * n; ++c) {
       // Gains grow where the gradient keeps its direction against the last step, shrink otherwise.
       bool same = ((gradient[c] > 0) - (gradient[c] < 0)) == ((update[c] > 0) - (update[c] < 0));

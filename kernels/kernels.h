@@ -55,10 +55,29 @@ void accumulate_sum(const float* values, int count, double* acc, cudaStream_t st
 // lloyd.cu: nearest centroid (lowest index on ties) and its squared distance (distance may be null).
 void lloyd_assign(const float* points, int n, int dim, int ld, const float* centroids, int k,
                   int32_t* assignment, float* distance, cudaStream_t stream);
+// lloyd.cu, the GEMM route's two kernels: norms[i] = ‖rows_i‖²; and for a tile of `rows` points
+// with dots[r, c] = p_r·c_c (from a GEMM), assignment[r] = argmin_c (centroid_norms[c] − 2·dots[r, c])
+// (lowest c on ties) and distance[r] = ‖p_r − c_{assignment[r]}‖² computed directly (may be null).
+void squared_norms(const float* rows, int n, int dim, int ld, float* norms, cudaStream_t stream);
+void lloyd_assign_from_dots(const float* dots, int rows, int k, const float* points, int dim,
+                            int ld, const float* centroids, const float* centroid_norms,
+                            int32_t* assignment, float* distance, cudaStream_t stream);
 // lloyd.cu: sums[k, :] and counts[k] of the points assigned to each cluster, overwritten. `scratch`
 // holds lloyd_accumulate_scratch_doubles(n, dim, k) doubles of per-chunk partial sums.
 int64_t lloyd_accumulate_scratch_doubles(int n, int dim, int k);
 void lloyd_accumulate(const float* points, int n, int dim, int ld, const int32_t* assignment, int k,
                       float* sums, float* counts, double* scratch, cudaStream_t stream);
+
+// kmeans_plus_plus.cu: k centres [k, dim] drawn by k-means++ from the points (the CPU's rule and
+// random numbers, engine/cpu/kmeans_plus_plus.h); `scratch` holds
+// kmeans_plus_plus_scratch_doubles(n) doubles.
+int64_t kmeans_plus_plus_scratch_doubles(int n);
+void kmeans_plus_plus(const float* points, int n, int dim, int ld, int k, uint64_t seed,
+                      float* centroids, double* scratch, cudaStream_t stream);
+
+// tsne_forces.cu: the t-SNE gradient's sums for y [n, 2] (all pairs) and P in compressed rows.
+void tsne_forces(const double* y, int n, const int64_t* row_start, const int32_t* column,
+                 const double* value, double* sum_q, double* repulsive, double* attractive,
+                 cudaStream_t stream);
 
 }  // namespace cvae::kernels

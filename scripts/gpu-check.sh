@@ -215,8 +215,14 @@ run_checks() {
     bench_rc=0
     timeout 90 "$kit/bench_backend_ops" device=cuda out="$out_dir/backend-ops-cuda.json" \
       > "$out_dir/backend-ops-cuda.log" 2>&1 || bench_rc=$?
-    timeout 60 "$kit/bench_backend_ops" device=cuda ops=lloyd sizes=60000:20:10,1048576:32:256 \
+    # Lloyd by both assignment routes (the direct kernel; the GEMM route), to set the K at which
+    # the CUDA backend switches (CLUSTERVAE_LLOYD_GEMM_MIN_K, engine/cuda/cuda_backend.cpp).
+    CLUSTERVAE_LLOYD_GEMM_MIN_K=1000000000 timeout 60 "$kit/bench_backend_ops" device=cuda ops=lloyd \
+      sizes=60000:20:10,60000:20:64,1048576:32:64,1048576:32:256 \
       out="$out_dir/lloyd-cuda.json" > "$out_dir/lloyd-cuda.log" 2>&1 || bench_rc=$?
+    CLUSTERVAE_LLOYD_GEMM_MIN_K=1 timeout 60 "$kit/bench_backend_ops" device=cuda ops=lloyd \
+      sizes=60000:20:10,60000:20:64,1048576:32:64,1048576:32:256 \
+      out="$out_dir/lloyd-gemm-cuda.json" > "$out_dir/lloyd-gemm-cuda.log" 2>&1 || bench_rc=$?
     if python3 -c 'import torch, sys; sys.exit(0 if torch.cuda.is_available() else 1)' 2>/dev/null; then
       torch_mlp_rc=0; torch_conv_rc=0
       timeout 90 python3 "$repo/bench/torch_reference.py" --config "$kit/mnist_lambdahot.json" --device cuda \
@@ -402,7 +408,8 @@ steps["benchmarks"] = {
     "exit_codes": {"bench_backend_ops": int(env["BENCH_RC"]), "torch_mlp": int(env["TORCH_MLP_RC"]),
                    "torch_conv": int(env["TORCH_CONV_RC"])},
     "backend_ops": json_file("backend-ops-cuda.json"),
-    "lloyd": json_file("lloyd-cuda.json"),
+    "lloyd": json_file("lloyd-cuda.json"),            # direct assignment kernel at every K
+    "lloyd_gemm_route": json_file("lloyd-gemm-cuda.json"),  # GEMM route at every K
     "epoch_seconds_last": {"clustervae_mlp": clustervae_mlp_epoch, "torch_eager_mlp": torch_mlp_epoch,
                            "clustervae_conv": clustervae_conv_epoch, "torch_eager_conv": torch_conv_epoch},
     "speedup_vs_torch_eager": {"mlp": ratio(torch_mlp_epoch, clustervae_mlp_epoch),
@@ -442,7 +449,7 @@ PY
   if [ -n "${OUT:-}" ] && [ -d "${OUT:-}" ]; then
     cp "$json" "$OUT/gpu-check-$stamp.json"
     for f in gpu-tests.xml memcheck.log racecheck.log train-gpu.log train-cpu.log train-conv-gpu.log \
-             backend-ops-cuda.log lloyd-cuda.log torch-eager-mlp.log torch-eager-conv.log; do [ -f "$out_dir/$f" ] && cp "$out_dir/$f" "$OUT/"; done
+             backend-ops-cuda.log lloyd-cuda.log lloyd-gemm-cuda.log torch-eager-mlp.log torch-eager-conv.log; do [ -f "$out_dir/$f" ] && cp "$out_dir/$f" "$OUT/"; done
     say "copied to \$OUT"
   fi
 

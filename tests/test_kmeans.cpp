@@ -35,7 +35,7 @@ TEST_CASE("k-means++ and Lloyd recover well-separated clusters exactly", "[kmean
   CpuBackend backend(1);
   std::vector<int32_t> truth;
   std::vector<float> points = blobs({{0, 0, 0}, {10, 0, 0}, {0, 10, 0}, {0, 0, 10}}, 50, 5, truth);
-  KMeansResult fit = kmeans_best_of(backend, points.data(), points, 200, 3, 5, 4, 3, 100, 7);
+  KMeansResult fit = kmeans_best_of(backend, points.data(), 200, 3, 5, 4, 3, 100, 7);
   REQUIRE(fit.converged);
   REQUIRE(fit.empty_clusters_reseeded == 0);
   REQUIRE(cluster_accuracy_hungarian(fit.assignment, truth, 4, 4) == 1.0);
@@ -63,7 +63,7 @@ TEST_CASE("an empty cluster is re-seeded with the farthest point and counted", "
 TEST_CASE("k-means refuses more clusters than points", "[kmeans]") {
   CpuBackend backend(1);
   std::vector<float> points = {0, 1, 2};
-  REQUIRE_THROWS_AS(kmeans_plus_plus(points.data(), 3, 1, 1, 4, 1), Error);
+  REQUIRE_THROWS_AS(kmeans_plus_plus(backend, points.data(), 3, 1, 1, 4, 1), Error);
   REQUIRE_THROWS_AS(lloyd(backend, points.data(), 3, 1, 1, std::vector<float>(4), 4, 10), Error);
 }
 

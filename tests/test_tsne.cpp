@@ -9,6 +9,7 @@
 #include <cmath>
 #include <map>
 
+#include "engine/cpu/cpu_backend.h"
 #include "engine/rng.h"
 #include "engine/tsne.h"
 #include "tests/test_helpers.h"
@@ -175,6 +176,41 @@ TEST_CASE("Barnes-Hut gradient with theta 0.5 follows the exact gradient", "[tsn
     double numeric = (kl(plus) - kl(minus)) / (2 * h);
     REQUIRE(exact[c] == Approx(numeric).margin(1e-7).epsilon(1e-4));
   }
+}
+
+TEST_CASE("the backend's exact t-SNE gradient (the GPU path, run on the CPU backend) equals the exact one",
+          "[tsne]") {
+  std::vector<int32_t> labels;
+  std::vector<float> x = blobs(3, 50, 6, 6, labels);
+  const int n = 150;
+  SparseAffinities p = tsne_affinities(x.data(), n, 6, 6, 20);
+  std::vector<double> y(2 * n);
+  RngPosition at{4, RngStream::sample, 5};
+  for (int c = 0; c < 2 * n; ++c) y[c] = 5 * normal_at(at, c / 2, c % 2);
+  CpuBackend backend(2);
+  BackendTsneGradient on_backend(backend, p);
+  for (double exaggeration : {1.0, 12.0}) {
+    std::vector<double> expected(2 * n), got(2 * n);
+    double z_expected = tsne_gradient(p, y.data(), 0.0, exaggeration, expected.data());
+    double z_got = on_backend(y.data(), exaggeration, got.data());
+    REQUIRE(z_got == Approx(z_expected).epsilon(1e-13));
+    for (int c = 0; c < 2 * n; ++c) REQUIRE(got[c] == Approx(expected[c]).margin(1e-15).epsilon(1e-11));
+  }
+  // A whole optimisation through the backend follows the exact one (θ = 0) on the host.
+  TsneOptions options;
+  options.iterations = 120;
+  options.exaggeration_iterations = 50;
+  options.theta = 0;
+  TsneResult host = tsne(x.data(), n, 6, 6, options);
+  options.backend = &backend;
+  TsneResult through_backend = tsne(x.data(), n, 6, 6, options);
+  double scale = 0, error = 0;
+  for (int c = 0; c < 2 * n; ++c) {
+    scale = std::max(scale, std::fabs(host.embedding[c]));
+    error = std::max(error, std::fabs(host.embedding[c] - through_backend.embedding[c]));
+  }
+  REQUIRE(scale > 1);
+  REQUIRE(error <= 1e-8 * scale);
 }
 
 TEST_CASE("t-SNE keeps well-separated clusters separated", "[tsne]") {

@@ -13,7 +13,9 @@
 #include "engine/cpu/conv.h"
 #include "engine/cpu/gather.h"
 #include "engine/cpu/gemm.h"
+#include "engine/cpu/kmeans_plus_plus.h"
 #include "engine/cpu/lloyd.h"
+#include "engine/cpu/tsne_forces.h"
 #include "engine/cpu/reparam_kl.h"
 #include "engine/cpu/step_state.h"
 #include "engine/error.h"
@@ -212,6 +214,20 @@ void CpuBackend::lloyd_accumulate(const float* points, int n, int dim, int ld,
                                   const int32_t* assignment, int k, float* sums, float* counts) {
   require(k >= 1 && ld >= dim, "lloyd_accumulate", "k < 1 or ld smaller than dim");
   cpu::lloyd_accumulate(points, n, dim, ld, assignment, k, sums, counts);
+}
+
+void CpuBackend::tsne_forces(const double* y, int n, const int64_t* row_start,
+                             const int32_t* column, const double* value, double* sum_q,
+                             double* repulsive, double* attractive) {
+  require(n >= 0 && (n == 0 || (y && row_start && sum_q && repulsive && attractive)), "tsne_forces",
+          "negative n or a missing buffer");
+  cpu::tsne_forces(y, n, row_start, column, value, sum_q, repulsive, attractive);
+}
+
+void CpuBackend::kmeans_plus_plus(const float* points, int n, int dim, int ld, int k,
+                                  uint64_t seed, float* centroids) {
+  require(k >= 1 && k <= n && ld >= dim, "kmeans_plus_plus", "k outside [1, n] or ld smaller than dim");
+  cpu::kmeans_plus_plus(points, n, dim, ld, k, seed, centroids);
 }
 
 }  // namespace cvae

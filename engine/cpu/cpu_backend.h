@@ -55,6 +55,11 @@ class CpuBackend : public Backend {
                              void* scratch, size_t scratch_bytes) override;
   void lloyd_assign(const float* points, int n, int dim, int ld, const float* centroids, int k,
                     int32_t* assignment, float* distance) override;
+  void tsne_forces(const double* y, int n, const int64_t* row_start, const int32_t* column,
+                   const double* value, double* sum_q, double* repulsive,
+                   double* attractive) override;
+  void kmeans_plus_plus(const float* points, int n, int dim, int ld, int k, uint64_t seed,
+                        float* centroids) override;
   void lloyd_accumulate(const float* points, int n, int dim, int ld, const int32_t* assignment,
                         int k, float* sums, float* counts) override;
 

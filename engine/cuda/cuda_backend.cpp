@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <memory>
 #include <string>
 
@@ -27,9 +28,27 @@ void require(bool condition, const char* op, const char* what) {
 // cuBLAS's workspace (its recommendation for Hopper is 32 MiB).
 constexpr size_t kCublasWorkspaceBytes = size_t(32) << 20;
 
+// Lloyd's assignment takes the GEMM route (kernels/lloyd.cu) from this many centroids on; below,
+// the direct kernel. CLUSTERVAE_LLOYD_GEMM_MIN_K overrides it (bench/README.md: both routes are
+// timed on the device by scripts/gpu-check.sh; the default is to be set from those figures).
+constexpr int kLloydGemmMinK = 64;
+// The GEMM route works on tiles of rows whose dot products fit this many floats (64 MiB).
+constexpr int64_t kLloydDotsFloats = int64_t(1) << 24;
+
+int lloyd_gemm_min_k_from_environment() {
+  const char* text = std::getenv("CLUSTERVAE_LLOYD_GEMM_MIN_K");
+  if (!text || !*text) return kLloydGemmMinK;
+  char* end = nullptr;
+  long value = std::strtol(text, &end, 10);
+  if (*end != '\0' || value < 1)
+    fail(std::string("CLUSTERVAE_LLOYD_GEMM_MIN_K: '") + text + "' is not a positive integer");
+  return value > 1 << 30 ? 1 << 30 : static_cast<int>(value);
+}
+
 class CudaBackend final : public Backend {
  public:
-  explicit CudaBackend(int device) : device_(device) {
+  explicit CudaBackend(int device)
+      : device_(device), lloyd_gemm_min_k_(lloyd_gemm_min_k_from_environment()) {
     CVAE_CUDA_CHECK(cudaSetDevice(device_));
     CVAE_CUDA_CHECK(cudaGetDeviceProperties(&properties_, device_));
     CVAE_CUDA_CHECK(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking));
@@ -55,6 +74,7 @@ class CudaBackend final : public Backend {
     // Destructors must not throw: failures here are reported and otherwise ignored.
     report_failure([&] { CVAE_CUDA_CHECK(cudaStreamSynchronize(stream_)); });
     if (scratch_) report_failure([&] { CVAE_CUDA_CHECK(cudaFree(scratch_)); });
+    if (float_scratch_) report_failure([&] { CVAE_CUDA_CHECK(cudaFree(float_scratch_)); });
     drop_graph();
     convolutions_.reset();
     report_failure([&] { CVAE_CUBLAS_CHECK(cublasDestroy(cublas_)); });
@@ -279,7 +299,23 @@ class CudaBackend final : public Backend {
   void lloyd_assign(const float* points, int n, int dim, int ld, const float* centroids, int k,
                     int32_t* assignment, float* distance) override {
     require(k >= 1 && ld >= dim, "lloyd_assign", "k < 1 or ld smaller than dim");
-    kernels::lloyd_assign(points, n, dim, ld, centroids, k, assignment, distance, stream_);
+    if (k < lloyd_gemm_min_k_ || n <= 0) {
+      kernels::lloyd_assign(points, n, dim, ld, centroids, k, assignment, distance, stream_);
+      return;
+    }
+    // GEMM route: ‖c‖² once, then per tile of rows dots = P·Cᵀ (cuBLAS) and the argmin kernel.
+    const int tile_rows = static_cast<int>(std::min<int64_t>(n, std::max<int64_t>(1, kLloydDotsFloats / k)));
+    float* norms = scratch_floats(static_cast<int64_t>(tile_rows) * k + k);
+    float* dots = norms + k;
+    kernels::squared_norms(centroids, k, dim, dim, norms, stream_);
+    for (int first = 0; first < n; first += tile_rows) {
+      const int rows = std::min(tile_rows, n - first);
+      const float* tile = points + static_cast<int64_t>(first) * ld;
+      gemm(false, true, rows, k, dim, 1.0f, tile, ld, centroids, dim, 0.0f, dots, k);
+      kernels::lloyd_assign_from_dots(dots, rows, k, tile, dim, ld, centroids, norms,
+                                      assignment + first, distance ? distance + first : nullptr,
+                                      stream_);
+    }
   }
 
   void lloyd_accumulate(const float* points, int n, int dim, int ld, const int32_t* assignment,
@@ -287,6 +323,22 @@ class CudaBackend final : public Backend {
     require(k >= 1 && ld >= dim, "lloyd_accumulate", "k < 1 or ld smaller than dim");
     double* scratch = scratch_doubles(kernels::lloyd_accumulate_scratch_doubles(n, dim, k));
     kernels::lloyd_accumulate(points, n, dim, ld, assignment, k, sums, counts, scratch, stream_);
+  }
+
+  void tsne_forces(const double* y, int n, const int64_t* row_start, const int32_t* column,
+                   const double* value, double* sum_q, double* repulsive,
+                   double* attractive) override {
+    require(n >= 0 && (n == 0 || (y && row_start && sum_q && repulsive && attractive)),
+            "tsne_forces", "negative n or a missing buffer");
+    kernels::tsne_forces(y, n, row_start, column, value, sum_q, repulsive, attractive, stream_);
+  }
+
+  void kmeans_plus_plus(const float* points, int n, int dim, int ld, int k, uint64_t seed,
+                        float* centroids) override {
+    require(k >= 1 && k <= n && ld >= dim, "kmeans_plus_plus",
+            "k outside [1, n] or ld smaller than dim");
+    double* scratch = scratch_doubles(kernels::kmeans_plus_plus_scratch_doubles(n));
+    kernels::kmeans_plus_plus(points, n, dim, ld, k, seed, centroids, scratch, stream_);
   }
 
  private:
@@ -316,12 +368,29 @@ class CudaBackend final : public Backend {
     return static_cast<double*>(scratch_);
   }
 
+  // Scratch for the GEMM route's dot products, grown the same way (and only between epochs).
+  float* scratch_floats(int64_t count) {
+    size_t bytes = static_cast<size_t>(count) * sizeof(float);
+    if (bytes > float_scratch_bytes_) {
+      if (float_scratch_) {
+        CVAE_CUDA_CHECK(cudaStreamSynchronize(stream_));
+        CVAE_CUDA_CHECK(cudaFree(float_scratch_));
+        float_scratch_ = nullptr;
+        float_scratch_bytes_ = 0;
+      }
+      CVAE_CUDA_CHECK(cudaMalloc(&float_scratch_, bytes));
+      float_scratch_bytes_ = bytes;
+    }
+    return static_cast<float*>(float_scratch_);
+  }
+
   void drop_graph() noexcept {
     if (graph_exec_) cudaGraphExecDestroy(graph_exec_);
     graph_exec_ = nullptr;
   }
 
   int device_;
+  int lloyd_gemm_min_k_;
   cudaDeviceProp properties_{};
   cudaGraphExec_t graph_exec_ = nullptr;
   bool capturing_ = false;
@@ -331,6 +400,8 @@ class CudaBackend final : public Backend {
   std::unique_ptr<CudnnConvolutions> convolutions_;
   void* scratch_ = nullptr;
   size_t scratch_bytes_ = 0;
+  void* float_scratch_ = nullptr;
+  size_t float_scratch_bytes_ = 0;
 };
 
 }  // namespace

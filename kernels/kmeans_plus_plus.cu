@@ -1,0 +1,133 @@
+// k-means++ seeding on the device (CPU twin: engine/cpu/kmeans_plus_plus.h, which states the rule):
+//   centre 0 = p_f;  D_i = min over the centres so far of ‖p_i − c‖² (double);
+//   centre c = the first p_s with Σ_{i ≤ s} D_i > u_c·Σ D.
+// All K centres are drawn without a host round trip: per centre, two launches.
+//   1. nearest: the points are cut into chunks of consecutive rows (as in lloyd.cu); block b
+//      lowers D_i for its chunk with the newest centre and sums its chunk by a fixed shared-memory
+//      tree into chunk_total[b] — deterministic, in double.
+//   2. choose: one thread adds the chunk totals in order, finds the chunk where the running sum
+//      passes the target, walks that chunk's rows in order and copies the chosen point into the
+//      centres. (Sums grouped by chunk differ from the CPU's one running sum only in the last
+//      bits of a double, so both pick the same point unless the target falls within ~1e-16 of a
+//      boundary.) At most 1024 chunks and a chunk's rows: a few microseconds per centre.
+#include "kernels/kernels.h"
+
+namespace cvae::kernels {
+
+namespace {
+
+constexpr int kThreads = 256;
+
+struct Chunks {
+  int rows_per_chunk, count;
+};
+
+Chunks chunks_for(int n) {
+  int rows = (n + 1023) / 1024;
+  if (rows < 256) rows = 256;
+  return Chunks{rows, (n + rows - 1) / rows};
+}
+
+__global__ void kmeanspp_nearest_kernel(const float* points, int n, int dim, int ld,
+                                        const float* centre, bool first_centre,
+                                        int rows_per_chunk, double* nearest,
+                                        double* chunk_total) {
+  __shared__ double partial[kThreads];
+  const int64_t first_row = int64_t(blockIdx.x) * rows_per_chunk;
+  const int64_t end_row = first_row + rows_per_chunk < n ? first_row + rows_per_chunk : n;
+  double sum = 0.0;
+  for (int64_t i = first_row + threadIdx.x; i < end_row; i += blockDim.x) {
+    const float* p = points + i * ld;
+    double d = 0.0;
+    for (int j = 0; j < dim; ++j) {
+      const double diff = double(p[j]) - double(centre[j]);
+      d += diff * diff;
+    }
+    if (!first_centre && nearest[i] < d) d = nearest[i];
+    nearest[i] = d;
+    sum += d;
+  }
+  partial[threadIdx.x] = sum;
+  __syncthreads();
+  for (int half = kThreads / 2; half > 0; half /= 2) {
+    if (int(threadIdx.x) < half) partial[threadIdx.x] += partial[threadIdx.x + half];
+    __syncthreads();
+  }
+  if (threadIdx.x == 0) chunk_total[blockIdx.x] = partial[0];
+}
+
+__device__ void copy_point(const float* points, int64_t row, int dim, int ld, float* centre) {
+  for (int j = 0; j < dim; ++j) centre[j] = points[row * ld + j];
+}
+
+// c == 0: centre 0 is the point `first`. Otherwise the draw described above.
+__global__ void kmeanspp_choose_kernel(const float* points, int n, int dim, int ld,
+                                       const double* nearest, const double* chunk_total,
+                                       int chunks, int rows_per_chunk, RngPosition at, int c,
+                                       int64_t first, float* centres) {
+  if (threadIdx.x != 0 || blockIdx.x != 0) return;
+  float* centre = centres + int64_t(c) * dim;
+  if (c == 0) {
+    copy_point(points, first, dim, ld, centre);
+    return;
+  }
+  double total = 0.0;
+  for (int b = 0; b < chunks; ++b) total += chunk_total[b];
+  int64_t chosen = n - 1;
+  if (total > 0.0) {
+    const double target = uniform_at(at, uint32_t(c), 0) * total;
+    double running = 0.0;
+    for (int b = 0; b < chunks; ++b) {
+      if (running + chunk_total[b] <= target) {
+        running += chunk_total[b];
+        continue;
+      }
+      const int64_t first_row = int64_t(b) * rows_per_chunk;
+      const int64_t end_row = first_row + rows_per_chunk < n ? first_row + rows_per_chunk : n;
+      chosen = end_row - 1;  // the chunk passes the target; its own running sum may fall short by rounding
+      for (int64_t i = first_row; i < end_row; ++i) {
+        running += nearest[i];
+        if (running > target) {
+          chosen = i;
+          break;
+        }
+      }
+      break;
+    }
+  } else {
+    chosen = int64_t(uniform_at(at, uint32_t(c), 1) * n) % n;
+  }
+  copy_point(points, chosen, dim, ld, centre);
+}
+
+}  // namespace
+
+int64_t kmeans_plus_plus_scratch_doubles(int n) {
+  if (n <= 0) return 0;
+  return int64_t(n) + chunks_for(n).count;
+}
+
+void kmeans_plus_plus(const float* points, int n, int dim, int ld, int k, uint64_t seed,
+                      float* centroids, double* scratch, cudaStream_t stream) {
+  if (n <= 0 || k <= 0) return;
+  const Chunks chunks = chunks_for(n);
+  double* nearest = scratch;
+  double* chunk_total = scratch + n;
+  const RngPosition at{seed, RngStream::kmeans_init, 0};
+  double first_draw = uniform_at(at, 0, 0) * n;  // the same pure function the kernel uses
+  int64_t first = int64_t(first_draw) < n - 1 ? int64_t(first_draw) : n - 1;
+  for (int c = 0; c < k; ++c) {
+    if (c > 0) {
+      CVAE_LAUNCH(kmeanspp_nearest_kernel, unsigned(chunks.count), kThreads, 0, stream)(
+          points, n, dim, ld, centroids + int64_t(c - 1) * dim, c == 1, chunks.rows_per_chunk,
+          nearest, chunk_total);
+      CVAE_CUDA_CHECK(cudaGetLastError());
+    }
+    CVAE_LAUNCH(kmeanspp_choose_kernel, 1, 32, 0, stream)(
+        points, n, dim, ld, nearest, chunk_total, chunks.count, chunks.rows_per_chunk, at, c,
+        first, centroids);
+    CVAE_CUDA_CHECK(cudaGetLastError());
+  }
+}
+
+}  // namespace cvae::kernels

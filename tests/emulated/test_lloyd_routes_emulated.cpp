@@ -1,0 +1,161 @@
+// The k-means kernels beyond the direct Lloyd iteration, compiled against the CUDA emulation and
+// checked against the CPU reference:
+//   - k-means++ seeding (kernels/kmeans_plus_plus.cu) picks exactly the CPU's points, within one
+//     chunk and across many, for K = 1, K = n and points that all coincide (the draw with Σ D = 0);
+//   - the GEMM route of the assignment (kernels/lloyd.cu: squared_norms + lloyd_assign_from_dots,
+//     with the dot products a GEMM would give) assigns as the direct route wherever the two nearest
+//     centroids are not within rounding of each other, keeps the lowest index on an exact tie, and
+//     writes the directly computed distance (tolerance (dim + 4)·ε relative, the float sum bound).
+#include "kernels/kernels.h"
+
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <cfloat>
+#include <cmath>
+#include <limits>
+#include <vector>
+
+#include "engine/cpu/kmeans_plus_plus.h"
+#include "engine/cpu/lloyd.h"
+#include "tests/test_helpers.h"
+#include "tests/tolerance.h"
+
+using namespace cvae;
+using cvae::test::check_close;
+using cvae::test::check_exact;
+
+namespace {
+
+constexpr float kNaN = std::numeric_limits<float>::quiet_NaN();
+constexpr double kEps = test::kFloatEps;
+cudaStream_t const kStream = nullptr;
+
+using test::random_floats;
+
+}  // namespace
+
+TEST_CASE("emulated k-means++ picks exactly the CPU's points, across chunks, K = 1 and K = n",
+          "[emulated][kmeans]") {
+  for (int n : {1, 5, 300, 1000, 2600}) {
+    for (int dim : {1, 3, 20}) {
+      for (int k : {1, 4, 12, n}) {
+        if (k > n || k > 40) continue;
+        CAPTURE(n, dim, k);
+        const int ld = dim + 2;
+        std::vector<float> points = random_floats(size_t(n) * ld, 80 + n, -3, 3);
+        std::vector<float> centres(size_t(k) * dim + 1, kNaN), ref = centres;
+        std::vector<double> scratch(size_t(kernels::kmeans_plus_plus_scratch_doubles(n)) + 1,
+                                    std::numeric_limits<double>::quiet_NaN());
+        kernels::kmeans_plus_plus(points.data(), n, dim, ld, k, 17, centres.data(), scratch.data(),
+                                  kStream);
+        cpu::kmeans_plus_plus(points.data(), n, dim, ld, k, 17, ref.data());
+        check_exact(centres, ref, "centres");
+        // every centre is a point, and no point is drawn twice while others are left
+        for (int c = 0; c < k; ++c) {
+          bool found = false;
+          for (int i = 0; i < n && !found; ++i)
+            found = std::equal(points.begin() + size_t(i) * ld, points.begin() + size_t(i) * ld + dim,
+                               centres.begin() + size_t(c) * dim);
+          REQUIRE(found);
+          for (int other = 0; other < c; ++other)
+            REQUIRE_FALSE(std::equal(centres.begin() + size_t(c) * dim,
+                                     centres.begin() + size_t(c + 1) * dim,
+                                     centres.begin() + size_t(other) * dim));
+        }
+      }
+    }
+  }
+}
+
+TEST_CASE("emulated k-means++ on coinciding points draws uniformly, as the CPU", "[emulated][kmeans]") {
+  const int n = 400, dim = 3, k = 5;
+  std::vector<float> points(size_t(n) * dim);
+  for (int i = 0; i < n; ++i) points[size_t(i) * dim + (i % 2)] = 1.5f;  // two distinct points only
+  std::vector<float> centres(size_t(k) * dim + 1, kNaN), ref = centres;
+  std::vector<double> scratch(size_t(kernels::kmeans_plus_plus_scratch_doubles(n)));
+  kernels::kmeans_plus_plus(points.data(), n, dim, dim, k, 3, centres.data(), scratch.data(), kStream);
+  cpu::kmeans_plus_plus(points.data(), n, dim, dim, k, 3, ref.data());
+  check_exact(centres, ref, "centres");
+}
+
+TEST_CASE("emulated GEMM-route assignment agrees with the direct route, lowest index on exact ties",
+          "[emulated][lloyd]") {
+  // (small sizes: every warp shuffle is a barrier for 32 fibers under the emulation)
+  for (int n : {1, 7, 130, 300}) {
+    for (int dim : {1, 3, 33}) {
+      for (int k : {1, 10, 37, 70}) {
+        CAPTURE(n, dim, k);
+        const int ld = dim + 3;
+        std::vector<float> points = random_floats(size_t(n) * ld, 90, -3, 3);
+        std::vector<float> centroids = random_floats(size_t(k) * dim, 91, -3, 3);
+        if (k >= 10) {  // centroid 7 duplicates centroid 4, and point 0 sits on it
+          std::copy(centroids.begin() + 4 * dim, centroids.begin() + 5 * dim, centroids.begin() + 7 * dim);
+          std::copy(centroids.begin() + 4 * dim, centroids.begin() + 5 * dim, points.begin());
+        }
+        // the dot products a GEMM gives, each rounded once to float
+        std::vector<float> dots(size_t(n) * k);
+        for (int i = 0; i < n; ++i)
+          for (int c = 0; c < k; ++c) {
+            double s = 0;
+            for (int j = 0; j < dim; ++j) s += double(points[size_t(i) * ld + j]) * centroids[size_t(c) * dim + j];
+            dots[size_t(i) * k + c] = float(s);
+          }
+        std::vector<float> norms(k + 1, kNaN);
+        kernels::squared_norms(centroids.data(), k, dim, dim, norms.data(), kStream);
+        REQUIRE(std::isnan(norms[k]));
+        std::vector<int32_t> assignment(n + 1, -7), ref_assignment = assignment;
+        std::vector<float> distance(n + 1, kNaN), ref_distance = distance;
+        kernels::lloyd_assign_from_dots(dots.data(), n, k, points.data(), dim, ld, centroids.data(),
+                                        norms.data(), assignment.data(), distance.data(), kStream);
+        cpu::lloyd_assign<float>(points.data(), n, dim, ld, centroids.data(), k, ref_assignment.data(),
+                                 ref_distance.data());
+        REQUIRE(assignment[n] == -7);
+        REQUIRE(std::isnan(distance[n]));
+        if (k >= 10) REQUIRE(assignment[0] == 4);
+        int compared = 0;
+        for (int i = 0; i < n; ++i) {
+          // exact distances, to tell a real winner from a near-tie
+          std::vector<double> exact(k);
+          double scale = 0;
+          for (int c = 0; c < k; ++c) {
+            double d = 0;
+            for (int j = 0; j < dim; ++j) {
+              const double diff = double(points[size_t(i) * ld + j]) - centroids[size_t(c) * dim + j];
+              d += diff * diff;
+              scale += double(points[size_t(i) * ld + j]) * points[size_t(i) * ld + j];
+            }
+            exact[c] = d;
+          }
+          const int winner = int(std::min_element(exact.begin(), exact.end()) - exact.begin());
+          double runner_up = std::numeric_limits<double>::infinity();
+          for (int c = 0; c < k; ++c)
+            if (c != winner && exact[c] != exact[winner]) runner_up = std::min(runner_up, exact[c]);
+          // the scores' rounding: a few ulps of ‖p‖² + ‖c‖² (and of 2|p·c|)
+          const double margin = 64 * kEps * (scale / k + 9.0 * dim + 1.0);
+          if (runner_up - exact[winner] > margin) {
+            REQUIRE(assignment[i] == ref_assignment[i]);
+            ++compared;
+          }
+          const int a = assignment[i];
+          REQUIRE(a >= 0);
+          REQUIRE(a < k);
+          REQUIRE(exact[a] - exact[winner] <= margin);
+        }
+        REQUIRE(compared >= n * 9 / 10);
+        // the distance is the direct one of the chosen centroid
+        for (int i = 0; i < n; ++i) {
+          if (assignment[i] != ref_assignment[i]) continue;
+          REQUIRE(std::fabs(double(distance[i]) - ref_distance[i]) <=
+                  1e-6 + (dim + 4) * kEps * std::fabs(double(ref_distance[i])));
+        }
+        if (k == 37) {  // without distances: the same assignments
+          std::vector<int32_t> only(n, -7);
+          kernels::lloyd_assign_from_dots(dots.data(), n, k, points.data(), dim, ld, centroids.data(),
+                                          norms.data(), only.data(), nullptr, kStream);
+          REQUIRE(std::vector<int32_t>(assignment.begin(), assignment.end() - 1) == only);
+        }
+      }
+    }
+  }
+}
