@@ -13,7 +13,8 @@
 #   there:  scripts/gpu-check.sh                  with build-gpu/device-kit carried along
 #           (also trains the Lambda-Hot VAE for ten epochs on the GPU and on the CPU, and compares,
 #           then two epochs of the conv net on the GPU for its epoch time, then the GPU benchmarks:
-#           bench_backend_ops device=cuda, Lloyd at N = 1M, and PyTorch eager beside clustervae)
+#           bench_backend_ops device=cuda, Lloyd at N = 1M by both assignment routes, PyTorch eager
+#           beside clustervae; last, the GPU run's report, whose t-SNE runs on the GPU)
 #           (device tool: run command="bash scripts/gpu-check.sh", carry=["build-gpu/device-kit"])
 #   here:   copy the JSON that came back into bench/results/ and commit it.
 #   anywhere without a GPU: scripts/gpu-check.sh --dry-run   goes through every step it can,
@@ -50,10 +51,10 @@ prepare() {
     die 2 "--prepare needs nvcc (CUDA 13) to build the CUDA backend"
   say "building $binary_name with CUDA into $build"
   cmake -S "$repo" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCLUSTERVAE_CUDA=ON >/dev/null
-  cmake --build "$build" -j "${JOBS:-2}" --target "$binary_name" clustervae-train bench_backend_ops
+  cmake --build "$build" -j "${JOBS:-2}" --target "$binary_name" clustervae-train bench_backend_ops clustervae-report
   rm -rf "$kit"
   mkdir -p "$kit/lib" "$kit/data/mnist"
-  cp "$build/$binary_name" "$build/clustervae-train" "$build/bench_backend_ops" "$kit/"
+  cp "$build/$binary_name" "$build/clustervae-train" "$build/bench_backend_ops" "$build/clustervae-report" "$kit/"
   # The ten-epoch GPU-vs-CPU comparison trains on MNIST: gzipped (the reader takes .gz), ~11 MB.
   local f data_dir="${CLUSTERVAE_DATA:-$repo/data}"
   for f in train-images-idx3-ubyte train-labels-idx1-ubyte t10k-images-idx3-ubyte t10k-labels-idx1-ubyte; do
@@ -165,7 +166,7 @@ run_checks() {
   export NVIDIA_TF32_OVERRIDE=0  # plain FP32 GEMMs whatever the machine's default
   local tests_rc=0 memcheck_rc=0 racecheck_rc=0 t0 t1 t3
   t0=$(date +%s)
-  say "1/6 gpu tests"
+  say "1/7 gpu tests"
   timeout 300 "$kit/$binary_name" -r xml -d yes -o "$out_dir/gpu-tests.xml" || tests_rc=$?
   t1=$(date +%s)
   local sanitizer; sanitizer="$(find_sanitizer || true)"
@@ -173,10 +174,10 @@ run_checks() {
     say "compute-sanitizer not found: memcheck and racecheck not run"
     memcheck_rc=127; racecheck_rc=127
   else
-    say "2/6 compute-sanitizer memcheck ($sanitizer)"
+    say "2/7 compute-sanitizer memcheck ($sanitizer)"
     timeout 240 "$sanitizer" --tool memcheck --error-exitcode 86 --log-file "$out_dir/memcheck.log" \
       "$kit/$binary_name" -r compact > "$out_dir/memcheck-tests.log" 2>&1 || memcheck_rc=$?
-    say "3/6 compute-sanitizer racecheck (the project's kernels)"
+    say "3/7 compute-sanitizer racecheck (the project's kernels)"
     timeout 180 "$sanitizer" --tool racecheck --kernel-name kns=cvae \
       --error-exitcode 86 --log-file "$out_dir/racecheck.log" \
       "$kit/$binary_name" -r compact > "$out_dir/racecheck-tests.log" 2>&1 || racecheck_rc=$?
@@ -188,10 +189,10 @@ run_checks() {
   # the two runs drift apart like two seeds, not bit for bit).
   local train_gpu_rc=127 train_cpu_rc=127
   if [ -x "$kit/clustervae-train" ] && [ "$dry" = 1 ]; then
-    say "4/6 dry run: only checks that clustervae-train loads"
+    say "4/7 dry run: only checks that clustervae-train loads"
     "$kit/clustervae-train" --help > "$out_dir/train-gpu.log" 2>&1 && train_gpu_rc=0 || train_gpu_rc=$?
   elif [ -x "$kit/clustervae-train" ]; then
-    say "4/6 ten epochs of the Lambda-Hot VAE on MNIST: GPU, then CPU"
+    say "4/7 ten epochs of the Lambda-Hot VAE on MNIST: GPU, then CPU"
     train_gpu_rc=0
     timeout 150 "$kit/clustervae-train" "$kit/mnist_lambdahot.json" device=cuda data_dir="$kit/data" \
       out="$out_dir/runs" name=gpu progress=lines > "$out_dir/train-gpu.log" 2>&1 || train_gpu_rc=$?
@@ -202,7 +203,7 @@ run_checks() {
   # 5: two epochs of the conv Lambda-Hot VAE (cuDNN) on the GPU: its epoch time (issue 5).
   local train_conv_rc=127
   if [ -x "$kit/clustervae-train" ] && [ -f "$kit/mnist_lambdahot_conv.json" ] && [ "$dry" = 0 ]; then
-    say "5/6 two epochs of the conv Lambda-Hot VAE on the GPU"
+    say "5/7 two epochs of the conv Lambda-Hot VAE on the GPU"
     train_conv_rc=0
     timeout 90 "$kit/clustervae-train" "$kit/mnist_lambdahot_conv.json" device=cuda epochs=2 data_dir="$kit/data" \
       out="$out_dir/runs" name=conv-gpu progress=lines > "$out_dir/train-conv-gpu.log" 2>&1 || train_conv_rc=$?
@@ -211,7 +212,7 @@ run_checks() {
   # Lloyd at the issue's size, and one epoch of PyTorch eager (MLP and conv) beside clustervae's.
   local bench_rc=127 torch_mlp_rc=127 torch_conv_rc=127
   if [ -x "$kit/bench_backend_ops" ] && [ "$dry" = 0 ]; then
-    say "6/6 GPU benchmarks (bench_backend_ops device=cuda; PyTorch eager, one epoch each)"
+    say "6/7 GPU benchmarks (bench_backend_ops device=cuda; PyTorch eager, one epoch each)"
     bench_rc=0
     timeout 90 "$kit/bench_backend_ops" device=cuda out="$out_dir/backend-ops-cuda.json" \
       > "$out_dir/backend-ops-cuda.log" 2>&1 || bench_rc=$?
@@ -235,6 +236,18 @@ run_checks() {
       say "no PyTorch with CUDA here: the PyTorch peer was not timed"
     fi
   fi
+  # 7: the report of the ten-epoch GPU run, made on the GPU: its t-SNE of 10,000 test points runs
+  # the exact all-pairs gradient there (kernels/tsne_forces.cu); tsne_seconds lands in metrics.json.
+  local report_rc=127
+  if [ -x "$kit/clustervae-report" ] && [ "$dry" = 0 ]; then
+    local gpu_run_dir; gpu_run_dir=$(ls -d "$out_dir"/runs/gpu-* 2>/dev/null | tail -n 1)
+    if [ -n "$gpu_run_dir" ]; then
+      say "7/7 the GPU run's report on the GPU (t-SNE of 10,000 points, exact gradient)"
+      report_rc=0
+      timeout 120 "$kit/clustervae-report" "$gpu_run_dir" device=cuda cache=none \
+        > "$out_dir/report-gpu.log" 2>&1 || report_rc=$?
+    fi
+  fi
   local t4; t4=$(date +%s)
 
   local json="$out_dir/gpu-check.json"
@@ -242,7 +255,7 @@ run_checks() {
   TESTS_RC=$tests_rc MEMCHECK_RC=$memcheck_rc RACECHECK_RC=$racecheck_rc \
   T_TESTS=$((t1 - t0)) T_SANITIZERS=$((t3 - t1)) SANITIZER="$sanitizer" \
   TRAIN_GPU_RC=$train_gpu_rc TRAIN_CPU_RC=$train_cpu_rc TRAIN_CONV_RC=$train_conv_rc T_TRAINING=$((t4 - t3)) \
-  BENCH_RC=$bench_rc TORCH_MLP_RC=$torch_mlp_rc TORCH_CONV_RC=$torch_conv_rc \
+  BENCH_RC=$bench_rc TORCH_MLP_RC=$torch_mlp_rc TORCH_CONV_RC=$torch_conv_rc REPORT_RC=$report_rc \
   python3 - "$json" <<'PY'
 import ctypes, json, os, re, subprocess, sys, xml.etree.ElementTree as ET
 
@@ -388,6 +401,15 @@ steps["conv_training"] = {
     "epoch_seconds": conv_metrics.get("epoch_seconds") if conv_metrics else None,
     "metrics": conv_metrics,
 }
+report_metrics = run_metrics("gpu")  # metrics.json after the report added its figures
+steps["report"] = {
+    "what": "clustervae-report of the GPU run, device=cuda: t-SNE of 10,000 test points (exact gradient)",
+    "exit_code": int(env["REPORT_RC"]),
+    "tsne_seconds": report_metrics.get("tsne_seconds") if report_metrics else None,
+    "tsne_method": report_metrics.get("tsne_method") if report_metrics else None,
+    "conditional_sample_accuracy": report_metrics.get("conditional_sample_accuracy") if report_metrics else None,
+    "log_tail": read(os.path.join(out_dir, "report-gpu.log")).splitlines()[-20:],
+}
 def json_file(name):
     try:
         return json.loads(read(os.path.join(out_dir, name)))
@@ -449,7 +471,7 @@ PY
   if [ -n "${OUT:-}" ] && [ -d "${OUT:-}" ]; then
     cp "$json" "$OUT/gpu-check-$stamp.json"
     for f in gpu-tests.xml memcheck.log racecheck.log train-gpu.log train-cpu.log train-conv-gpu.log \
-             backend-ops-cuda.log lloyd-cuda.log lloyd-gemm-cuda.log torch-eager-mlp.log torch-eager-conv.log; do [ -f "$out_dir/$f" ] && cp "$out_dir/$f" "$OUT/"; done
+             backend-ops-cuda.log lloyd-cuda.log lloyd-gemm-cuda.log report-gpu.log torch-eager-mlp.log torch-eager-conv.log; do [ -f "$out_dir/$f" ] && cp "$out_dir/$f" "$OUT/"; done
     say "copied to \$OUT"
   fi
 
