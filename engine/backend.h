@@ -135,6 +135,12 @@ class Backend {
   virtual void bias_act_backward(float* dy, int ld_dy, const float* y, int ld_y, float* dbias,
                                  int rows, int cols, Activation act) = 0;
 
+  // A linear layer's forward: y[r, 0:out] = act(x[r, :]·wᵀ + bias) for r < rows, w [out, in] dense
+  // (= gemm(false, true, …) then bias_act_forward; the CUDA backend fuses the two into one cuBLASLt
+  // matmul with a bias/ReLU epilogue where cuBLASLt has one).
+  virtual void linear_bias_act(int rows, int out, int in, const float* x, int ld_x, const float* w,
+                               const float* bias, float* y, int ld_y, Activation act) = 0;
+
   // ---- the step's varying inputs (StepState, in backend memory) ----
   // batch_indices[i] = order[state->start + i].
   virtual void select_batch(const int32_t* order, const StepState* state, int batch,

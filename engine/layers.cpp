@@ -4,9 +4,8 @@ namespace cvae {
 
 void linear_forward(Backend& backend, const Linear& layer, const float* params, const float* x,
                     int ld_x, int batch, float* y, Activation act) {
-  backend.gemm(false, true, batch, layer.out, layer.in, 1.0f, x, ld_x,
-               params + layer.weight_offset, layer.in, 0.0f, y, layer.out);
-  backend.bias_act_forward(y, layer.out, params + layer.bias_offset, batch, layer.out, act);
+  backend.linear_bias_act(batch, layer.out, layer.in, x, ld_x, params + layer.weight_offset,
+                          params + layer.bias_offset, y, layer.out, act);
 }
 
 void linear_backward_weights(Backend& backend, const Linear& layer, float* grads, const float* x,

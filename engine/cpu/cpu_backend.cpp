@@ -216,6 +216,13 @@ void CpuBackend::lloyd_accumulate(const float* points, int n, int dim, int ld,
   cpu::lloyd_accumulate(points, n, dim, ld, assignment, k, sums, counts);
 }
 
+void CpuBackend::linear_bias_act(int rows, int out, int in, const float* x, int ld_x,
+                                 const float* w, const float* bias, float* y, int ld_y,
+                                 Activation act) {
+  gemm(false, true, rows, out, in, 1.0f, x, ld_x, w, in, 0.0f, y, ld_y);
+  bias_act_forward(y, ld_y, bias, rows, out, act);
+}
+
 void CpuBackend::tsne_forces(const double* y, int n, const int64_t* row_start,
                              const int32_t* column, const double* value, double* sum_q,
                              double* repulsive, double* attractive) {

@@ -58,6 +58,8 @@ class CpuBackend : public Backend {
   void tsne_forces(const double* y, int n, const int64_t* row_start, const int32_t* column,
                    const double* value, double* sum_q, double* repulsive,
                    double* attractive) override;
+  void linear_bias_act(int rows, int out, int in, const float* x, int ld_x, const float* w,
+                       const float* bias, float* y, int ld_y, Activation act) override;
   void kmeans_plus_plus(const float* points, int n, int dim, int ld, int k, uint64_t seed,
                         float* centroids) override;
   void lloyd_accumulate(const float* points, int n, int dim, int ld, const int32_t* assignment,

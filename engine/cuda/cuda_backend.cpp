@@ -12,6 +12,7 @@
 #include <memory>
 #include <string>
 
+#include "engine/cuda/cublaslt_linear.h"
 #include "engine/cuda/cuda_check.h"
 #include "engine/cuda/cudnn_conv.h"
 #include "engine/error.h"
@@ -34,6 +35,17 @@ constexpr size_t kCublasWorkspaceBytes = size_t(32) << 20;
 constexpr int kLloydGemmMinK = 64;
 // The GEMM route works on tiles of rows whose dot products fit this many floats (64 MiB).
 constexpr int64_t kLloydDotsFloats = int64_t(1) << 24;
+
+// CLUSTERVAE_CUBLASLT=0 turns the fused cuBLASLt linear forward off (GEMM + bias_act kernel instead):
+// for comparing the two on a GPU, and as the way round a cuBLASLt that misbehaves.
+bool cublaslt_from_environment() {
+  const char* text = std::getenv("CLUSTERVAE_CUBLASLT");
+  if (!text || !*text) return true;
+  const std::string value = text;
+  if (value == "0") return false;
+  if (value == "1") return true;
+  fail("CLUSTERVAE_CUBLASLT: '" + value + "' is not 0 or 1");
+}
 
 int lloyd_gemm_min_k_from_environment() {
   const char* text = std::getenv("CLUSTERVAE_LLOYD_GEMM_MIN_K");
@@ -62,6 +74,8 @@ class CudaBackend final : public Backend {
       CVAE_CUDA_CHECK(cudaMalloc(&cublas_workspace_, kCublasWorkspaceBytes));
       CVAE_CUBLAS_CHECK(cublasSetWorkspace(cublas_, cublas_workspace_, kCublasWorkspaceBytes));
       convolutions_ = std::make_unique<CudnnConvolutions>(stream_);
+      if (cublaslt_from_environment())
+        fused_linear_ = std::make_unique<CublasLtLinear>(stream_, cublas_workspace_, kCublasWorkspaceBytes);
     } catch (...) {
       if (cublas_) cublasDestroy(cublas_);
       if (cublas_workspace_) cudaFree(cublas_workspace_);
@@ -77,6 +91,7 @@ class CudaBackend final : public Backend {
     if (float_scratch_) report_failure([&] { CVAE_CUDA_CHECK(cudaFree(float_scratch_)); });
     drop_graph();
     convolutions_.reset();
+    fused_linear_.reset();
     report_failure([&] { CVAE_CUBLAS_CHECK(cublasDestroy(cublas_)); });
     if (cublas_workspace_) report_failure([&] { CVAE_CUDA_CHECK(cudaFree(cublas_workspace_)); });
     report_failure([&] { CVAE_CUDA_CHECK(cudaStreamDestroy(stream_)); });
@@ -166,6 +181,15 @@ class CudaBackend final : public Backend {
                          int cols, Activation act) override {
     require(ld_dy >= cols && ld_y >= cols, "bias_act_backward", "ld smaller than cols");
     kernels::bias_act_backward(dy, ld_dy, y, ld_y, dbias, rows, cols, act, stream_);
+  }
+
+  void linear_bias_act(int rows, int out, int in, const float* x, int ld_x, const float* w,
+                       const float* bias, float* y, int ld_y, Activation act) override {
+    require(rows >= 0 && out >= 0 && in >= 0, "linear_bias_act", "negative size");
+    require(ld_x >= in && ld_y >= out, "linear_bias_act", "leading dimension smaller than the row");
+    if (fused_linear_ && fused_linear_->forward(rows, out, in, x, ld_x, w, bias, y, ld_y, act)) return;
+    gemm(false, true, rows, out, in, 1.0f, x, ld_x, w, in, 0.0f, y, ld_y);
+    bias_act_forward(y, ld_y, bias, rows, out, act);
   }
 
   // ---- the step's varying inputs ----
@@ -398,6 +422,7 @@ class CudaBackend final : public Backend {
   cudaStream_t stream_ = nullptr;
   cublasHandle_t cublas_ = nullptr;
   std::unique_ptr<CudnnConvolutions> convolutions_;
+  std::unique_ptr<CublasLtLinear> fused_linear_;  // null when CLUSTERVAE_CUBLASLT=0
   void* scratch_ = nullptr;
   size_t scratch_bytes_ = 0;
   void* float_scratch_ = nullptr;

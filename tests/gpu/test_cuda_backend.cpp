@@ -21,6 +21,7 @@
 #include <cfloat>
 #include <cmath>
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
 #include <limits>
 #include <memory>
@@ -213,6 +214,59 @@ TEST_CASE("CUDA bias + ReLU forward and backward match the CPU, dbias within the
         check_close(b->read_gpu(tdbias), b->read_cpu(tdbias),
                     [&](size_t c) { return 1e-5 + (rows + 4) * kFloatEps * magnitude[c]; }, "dbias");
       }
+}
+
+TEST_CASE("CUDA linear + bias + ReLU (cuBLASLt epilogue, and without it) matches the CPU's GEMM + bias_act",
+          "[gpu][linear]") {
+  auto b = backends_or_skip();
+  if (!b) return;
+  // the same op with the fused cuBLASLt path turned off: the GEMM and the bias_act kernel
+  setenv("CLUSTERVAE_CUBLASLT", "0", 1);
+  std::unique_ptr<Backend> unfused = make_cuda_backend(0);
+  unsetenv("CLUSTERVAE_CUBLASLT");
+  struct Shape { int rows, out, in; };
+  // the MLP's layers at batch 128 and the last smaller batch (96), odd shapes, one row
+  for (Shape s : {Shape{128, 400, 784}, Shape{128, 40, 400}, Shape{96, 784, 400}, Shape{1, 3, 5},
+                  Shape{37, 29, 70}})
+    for (Activation act : {Activation::none, Activation::relu}) {
+      CAPTURE(s.rows, s.out, s.in, int(act));
+      const int ld_x = s.in + 10, ld_y = s.out + 2;
+      std::vector<float> x = random_floats(size_t(s.rows) * ld_x, 8, 0, 1);
+      // weights and bias one float into a buffer, as in the flat parameter buffer
+      std::vector<float> params = random_floats(size_t(s.out) * s.in + s.out + 1, 9, -0.1, 0.1);
+      std::vector<float> y(size_t(s.rows) * ld_y, kNaN);  // columns out..ld_y: must stay NaN
+      std::vector<float> ref;
+      {
+        Buffer cx = b->cpu.allocate(sizeof(float) * x.size()), cp = b->cpu.allocate(sizeof(float) * params.size()),
+               cy = b->cpu.allocate(sizeof(float) * y.size());
+        b->cpu.upload(cx.as<void>(), x.data(), sizeof(float) * x.size());
+        b->cpu.upload(cp.as<void>(), params.data(), sizeof(float) * params.size());
+        b->cpu.upload(cy.as<void>(), y.data(), sizeof(float) * y.size());
+        b->cpu.linear_bias_act(s.rows, s.out, s.in, cx.f32(), ld_x, cp.f32() + 1, cp.f32() + 1 + size_t(s.out) * s.in,
+                               cy.f32(), ld_y, act);
+        ref = Backends::read<float>(b->cpu, cy, y.size());
+      }
+      std::vector<double> magnitude(y.size(), 0.0);
+      for (int r = 0; r < s.rows; ++r)
+        for (int o = 0; o < s.out; ++o) {
+          double m = std::fabs(params[1 + size_t(s.out) * s.in + o]);
+          for (int i = 0; i < s.in; ++i) m += std::fabs(double(x[size_t(r) * ld_x + i]) * params[1 + size_t(o) * s.in + i]);
+          magnitude[size_t(r) * ld_y + o] = m;
+        }
+      for (Backend* gpu : {b->gpu.get(), unfused.get()}) {
+        Buffer gx = gpu->allocate(sizeof(float) * x.size()), gp = gpu->allocate(sizeof(float) * params.size()),
+               gy = gpu->allocate(sizeof(float) * y.size());
+        gpu->upload(gx.as<void>(), x.data(), sizeof(float) * x.size());
+        gpu->upload(gp.as<void>(), params.data(), sizeof(float) * params.size());
+        gpu->upload(gy.as<void>(), y.data(), sizeof(float) * y.size());
+        gpu->linear_bias_act(s.rows, s.out, s.in, gx.f32(), ld_x, gp.f32() + 1, gp.f32() + 1 + size_t(s.out) * s.in,
+                             gy.f32(), ld_y, act);
+        // ReLU moves no two values further apart, so the GEMM bound holds after it too
+        check_close(Backends::read<float>(*gpu, gy, y.size()), ref,
+                    [&](size_t i) { return 1e-6 + (s.in + 3) * kFloatEps * magnitude[i]; },
+                    gpu == unfused.get() ? "y (GEMM + bias_act)" : "y (cuBLASLt epilogue)");
+      }
+    }
 }
 
 TEST_CASE("CUDA gather and one-hot write the same batch as the CPU, leaving the rest of the row alone",

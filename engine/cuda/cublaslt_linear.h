@@ -1,0 +1,48 @@
+// A linear layer's forward as one cuBLASLt matmul with its bias (and ReLU) fused in as the
+// epilogue: y = act(x·Wᵀ + bias) in one kernel instead of a GEMM and a bias_act pass over y
+// (CUBLASLT_EPILOGUE_RELU_BIAS, CUBLASLT_EPILOGUE_BIAS). One plan (descriptors, layouts and the
+// heuristic's algorithm) per shape, made on first use and kept; a shape cuBLASLt has no algorithm
+// for returns false and the caller issues the GEMM and the bias_act kernel instead.
+//
+// Where the epilogues do not fit, the small kernel stays (kernels/bias_act.cu): after cuDNN's
+// convolutions, and the backward pass. The backward's DRELU_BGRAD epilogue would fuse the ReLU
+// mask and the bias gradient into the next layer's input-gradient GEMM, but needs the forward to
+// write a ReLU bit-mask (RELU_AUX_BIAS) and the layers to run their backward in another order; it is
+// left until a GPU session can measure what it saves against the one bias_act_backward pass.
+#pragma once
+#include <cublasLt.h>
+#include <cuda_runtime.h>
+
+#include <map>
+#include <memory>
+#include <tuple>
+
+#include "engine/backend.h"
+
+namespace cvae {
+
+class CublasLtLinear {
+ public:
+  // The workspace is the backend's cuBLAS workspace: both libraries run on the one stream, so
+  // their uses of it are ordered.
+  CublasLtLinear(cudaStream_t stream, void* workspace, size_t workspace_bytes);
+  ~CublasLtLinear();
+  CublasLtLinear(const CublasLtLinear&) = delete;
+  CublasLtLinear& operator=(const CublasLtLinear&) = delete;
+
+  // y[r, 0:out] = act(Σ_i x[r, i]·w[o, i] + bias[o]) for r < rows (row-major, w is [out, in] dense).
+  // False when cuBLASLt offers no algorithm for this shape (nothing was issued).
+  bool forward(int rows, int out, int in, const float* x, int ld_x, const float* w,
+               const float* bias, float* y, int ld_y, Activation act);
+
+ private:
+  struct Plan;
+  Plan* plan_for(int rows, int out, int in, int ld_x, int ld_y, Activation act);
+  cublasLtHandle_t handle_ = nullptr;
+  cudaStream_t stream_;
+  void* workspace_;
+  size_t workspace_bytes_;
+  std::map<std::tuple<int, int, int, int, int, int>, std::unique_ptr<Plan>> plans_;
+};
+
+}  // namespace cvae
