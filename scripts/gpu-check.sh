@@ -207,6 +207,10 @@ run_checks() {
     train_conv_rc=0
     timeout 90 "$kit/clustervae-train" "$kit/mnist_lambdahot_conv.json" device=cuda epochs=2 data_dir="$kit/data" \
       out="$out_dir/runs" name=conv-gpu progress=lines > "$out_dir/train-conv-gpu.log" 2>&1 || train_conv_rc=$?
+    # and two MLP epochs without the cuBLASLt epilogue, for its before/after figure
+    CLUSTERVAE_CUBLASLT=0 timeout 60 "$kit/clustervae-train" "$kit/mnist_lambdahot.json" device=cuda epochs=2 \
+      data_dir="$kit/data" out="$out_dir/runs" name=unfused-gpu progress=lines \
+      > "$out_dir/train-unfused-gpu.log" 2>&1 || train_conv_rc=$?
   fi
   # 6: the GPU benchmarks: every custom op against the device's copy bandwidth and cuBLAS sgemm,
   # Lloyd at the size, and one epoch of PyTorch eager (MLP and conv) beside clustervae's.
@@ -395,6 +399,12 @@ for root, _, files in os.walk(os.path.join(out_dir, "runs")):
             conv_metrics = json.loads(read(os.path.join(root, "metrics.json")))
         except ValueError:
             pass
+unfused_run = run_metrics("unfused-gpu")
+steps["cublaslt_epilogue"] = {
+    "what": "MLP epoch seconds on the GPU with the cuBLASLt bias/ReLU epilogue (the ten-epoch run) and without (CLUSTERVAE_CUBLASLT=0, 2 epochs)",
+    "fused_epoch_seconds": gpu_run.get("epoch_seconds") if gpu_run else None,
+    "unfused_epoch_seconds": unfused_run.get("epoch_seconds") if unfused_run else None,
+}
 steps["conv_training"] = {
     "what": "2 epochs, conv Lambda-Hot VAE (cuDNN), MNIST, batch 128, device=cuda",
     "exit_code": int(env["TRAIN_CONV_RC"]),
@@ -470,7 +480,7 @@ PY
   say "result: $json"
   if [ -n "${OUT:-}" ] && [ -d "${OUT:-}" ]; then
     cp "$json" "$OUT/gpu-check-$stamp.json"
-    for f in gpu-tests.xml memcheck.log racecheck.log train-gpu.log train-cpu.log train-conv-gpu.log \
+    for f in gpu-tests.xml memcheck.log racecheck.log train-gpu.log train-cpu.log train-conv-gpu.log train-unfused-gpu.log \
              backend-ops-cuda.log lloyd-cuda.log lloyd-gemm-cuda.log report-gpu.log torch-eager-mlp.log torch-eager-conv.log; do [ -f "$out_dir/$f" ] && cp "$out_dir/$f" "$OUT/"; done
     say "copied to \$OUT"
   fi
