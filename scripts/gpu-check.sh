@@ -22,7 +22,8 @@
 #
 # The kit holds the test binary (CUDA runtime linked statically; cuBLAS taken from the machine)
 # and the non-CUDA shared libraries it needs that a CUDA image may lack (oneDNN gzipped, libgomp,
-# libOpenCL, libpng, …), plus BUILD_INFO (commit, build time, nvcc). Budget: about 10 minutes.
+# libOpenCL, libpng, …), plus BUILD_INFO (commit, build time, nvcc). Budget: GPU_CHECK_BUDGET_S
+# (default 540 s): later steps are skipped, and say so in the JSON, rather than run past it.
 #
 # Exit status: 0 all clean; 1 a test failed or a sanitizer found errors; 2 no GPU, no kit, or a
 # library missing; 4 the tests passed but a sanitizer could not run on this machine.
@@ -127,12 +128,30 @@ find_sanitizer() {
   done
 }
 
-# clean | unavailable (no compute-sanitizer, or it refuses this device) | errors, from exit code and log.
+# clean | unavailable (no compute-sanitizer, it refuses this device, or no time was left) | errors,
+# from exit code and log.
 sanitizer_verdict() {
   if [ "$1" = 0 ]; then echo clean
-  elif [ "$1" = 127 ] || grep -qs "Device not supported" "$2"; then echo unavailable
+  elif [ "$1" = 127 ] || [ "$1" = 125 ] || grep -qs "Device not supported" "$2"; then echo unavailable
   else echo errors; fi
 }
+
+# The whole check must end, JSON written, inside the device tool's 10-minute limit per command:
+# every step after the tests runs only when its usual time still fits before the deadline
+# (GPU_CHECK_BUDGET_S, default 540 s from the start), and no step's timeout reaches past it.
+started_at=$(date +%s)
+deadline=$((started_at + ${GPU_CHECK_BUDGET_S:-540}))
+seconds_left() { local left=$((deadline - $(date +%s))); echo $((left > 0 ? left : 0)); }
+# capped LIMIT: LIMIT, or what is left before the deadline when that is less (at least 1)
+capped() { local left; left=$(seconds_left); [ "$left" -lt "$1" ] && echo $((left > 1 ? left : 1)) || echo "$1"; }
+# fits SECONDS NAME: true when SECONDS still fit before the deadline, else says what is skipped
+fits() {
+  [ "$(seconds_left)" -ge "$1" ] && return 0
+  say "skipped for time ($(seconds_left) s left of the budget): $2"
+  skipped_for_time="${skipped_for_time:+$skipped_for_time, }$2"
+  return 1
+}
+skipped_for_time=""
 
 run_checks() {
   local dry=$1
@@ -167,7 +186,7 @@ run_checks() {
   local tests_rc=0 memcheck_rc=0 racecheck_rc=0 t0 t1 t3
   t0=$(date +%s)
   say "1/7 gpu tests"
-  timeout 300 "$kit/$binary_name" -r xml -d yes -o "$out_dir/gpu-tests.xml" || tests_rc=$?
+  timeout "$(capped 300)" "$kit/$binary_name" -r xml -d yes -o "$out_dir/gpu-tests.xml" || tests_rc=$?
   t1=$(date +%s)
   local sanitizer; sanitizer="$(find_sanitizer || true)"
   if [ -z "$sanitizer" ]; then
@@ -175,12 +194,20 @@ run_checks() {
     memcheck_rc=127; racecheck_rc=127
   else
     say "2/7 compute-sanitizer memcheck ($sanitizer)"
-    timeout 240 "$sanitizer" --tool memcheck --error-exitcode 86 --log-file "$out_dir/memcheck.log" \
-      "$kit/$binary_name" -r compact > "$out_dir/memcheck-tests.log" 2>&1 || memcheck_rc=$?
+    if fits 60 memcheck; then
+      timeout "$(capped 240)" "$sanitizer" --tool memcheck --error-exitcode 86 --log-file "$out_dir/memcheck.log" \
+        "$kit/$binary_name" -r compact > "$out_dir/memcheck-tests.log" 2>&1 || memcheck_rc=$?
+    else
+      memcheck_rc=125
+    fi
     say "3/7 compute-sanitizer racecheck (the project's kernels)"
-    timeout 180 "$sanitizer" --tool racecheck --kernel-name kns=cvae \
-      --error-exitcode 86 --log-file "$out_dir/racecheck.log" \
-      "$kit/$binary_name" -r compact > "$out_dir/racecheck-tests.log" 2>&1 || racecheck_rc=$?
+    if fits 60 racecheck; then
+      timeout "$(capped 180)" "$sanitizer" --tool racecheck --kernel-name kns=cvae \
+        --error-exitcode 86 --log-file "$out_dir/racecheck.log" \
+        "$kit/$binary_name" -r compact > "$out_dir/racecheck-tests.log" 2>&1 || racecheck_rc=$?
+    else
+      racecheck_rc=125
+    fi
   fi
   t3=$(date +%s)
 
@@ -191,49 +218,50 @@ run_checks() {
   if [ -x "$kit/clustervae-train" ] && [ "$dry" = 1 ]; then
     say "4/7 dry run: only checks that clustervae-train loads"
     "$kit/clustervae-train" --help > "$out_dir/train-gpu.log" 2>&1 && train_gpu_rc=0 || train_gpu_rc=$?
-  elif [ -x "$kit/clustervae-train" ]; then
+  elif [ -x "$kit/clustervae-train" ] && fits 100 "ten-epoch GPU vs CPU"; then
     say "4/7 ten epochs of the Lambda-Hot VAE on MNIST: GPU, then CPU"
     train_gpu_rc=0
-    timeout 150 "$kit/clustervae-train" "$kit/mnist_lambdahot.json" device=cuda data_dir="$kit/data" \
+    timeout "$(capped 150)" "$kit/clustervae-train" "$kit/mnist_lambdahot.json" device=cuda data_dir="$kit/data" \
       out="$out_dir/runs" name=gpu progress=lines > "$out_dir/train-gpu.log" 2>&1 || train_gpu_rc=$?
     train_cpu_rc=0
-    timeout 240 "$kit/clustervae-train" "$kit/mnist_lambdahot.json" device=cpu data_dir="$kit/data" \
+    timeout "$(capped 240)" "$kit/clustervae-train" "$kit/mnist_lambdahot.json" device=cpu data_dir="$kit/data" \
       out="$out_dir/runs" name=cpu progress=lines > "$out_dir/train-cpu.log" 2>&1 || train_cpu_rc=$?
   fi
   # 5: two epochs of the conv Lambda-Hot VAE (cuDNN) on the GPU: its epoch time (issue 5).
   local train_conv_rc=127
-  if [ -x "$kit/clustervae-train" ] && [ -f "$kit/mnist_lambdahot_conv.json" ] && [ "$dry" = 0 ]; then
+  if [ -x "$kit/clustervae-train" ] && [ -f "$kit/mnist_lambdahot_conv.json" ] && [ "$dry" = 0 ] &&
+     fits 40 "conv epochs"; then
     say "5/7 two epochs of the conv Lambda-Hot VAE on the GPU"
     train_conv_rc=0
-    timeout 90 "$kit/clustervae-train" "$kit/mnist_lambdahot_conv.json" device=cuda epochs=2 data_dir="$kit/data" \
+    timeout "$(capped 90)" "$kit/clustervae-train" "$kit/mnist_lambdahot_conv.json" device=cuda epochs=2 data_dir="$kit/data" \
       out="$out_dir/runs" name=conv-gpu progress=lines > "$out_dir/train-conv-gpu.log" 2>&1 || train_conv_rc=$?
     # and two MLP epochs without the cuBLASLt epilogue, for its before/after figure
-    CLUSTERVAE_CUBLASLT=0 timeout 60 "$kit/clustervae-train" "$kit/mnist_lambdahot.json" device=cuda epochs=2 \
+    CLUSTERVAE_CUBLASLT=0 timeout "$(capped 60)" "$kit/clustervae-train" "$kit/mnist_lambdahot.json" device=cuda epochs=2 \
       data_dir="$kit/data" out="$out_dir/runs" name=unfused-gpu progress=lines \
       > "$out_dir/train-unfused-gpu.log" 2>&1 || train_conv_rc=$?
   fi
   # 6: the GPU benchmarks: every custom op against the device's copy bandwidth and cuBLAS sgemm,
   # Lloyd at the issue's size, and one epoch of PyTorch eager (MLP and conv) beside clustervae's.
   local bench_rc=127 torch_mlp_rc=127 torch_conv_rc=127
-  if [ -x "$kit/bench_backend_ops" ] && [ "$dry" = 0 ]; then
+  if [ -x "$kit/bench_backend_ops" ] && [ "$dry" = 0 ] && fits 60 "benchmarks"; then
     say "6/7 GPU benchmarks (bench_backend_ops device=cuda; PyTorch eager, one epoch each)"
     bench_rc=0
-    timeout 90 "$kit/bench_backend_ops" device=cuda out="$out_dir/backend-ops-cuda.json" \
+    timeout "$(capped 90)" "$kit/bench_backend_ops" device=cuda out="$out_dir/backend-ops-cuda.json" \
       > "$out_dir/backend-ops-cuda.log" 2>&1 || bench_rc=$?
     # Lloyd by both assignment routes (the direct kernel; the GEMM route), to set the K at which
     # the CUDA backend switches (CLUSTERVAE_LLOYD_GEMM_MIN_K, engine/cuda/cuda_backend.cpp).
-    CLUSTERVAE_LLOYD_GEMM_MIN_K=1000000000 timeout 60 "$kit/bench_backend_ops" device=cuda ops=lloyd \
+    CLUSTERVAE_LLOYD_GEMM_MIN_K=1000000000 timeout "$(capped 60)" "$kit/bench_backend_ops" device=cuda ops=lloyd \
       sizes=60000:20:10,60000:20:64,1048576:32:64,1048576:32:256 \
       out="$out_dir/lloyd-cuda.json" > "$out_dir/lloyd-cuda.log" 2>&1 || bench_rc=$?
-    CLUSTERVAE_LLOYD_GEMM_MIN_K=1 timeout 60 "$kit/bench_backend_ops" device=cuda ops=lloyd \
+    CLUSTERVAE_LLOYD_GEMM_MIN_K=1 timeout "$(capped 60)" "$kit/bench_backend_ops" device=cuda ops=lloyd \
       sizes=60000:20:10,60000:20:64,1048576:32:64,1048576:32:256 \
       out="$out_dir/lloyd-gemm-cuda.json" > "$out_dir/lloyd-gemm-cuda.log" 2>&1 || bench_rc=$?
     if python3 -c 'import torch, sys; sys.exit(0 if torch.cuda.is_available() else 1)' 2>/dev/null; then
       torch_mlp_rc=0; torch_conv_rc=0
-      timeout 90 python3 "$repo/bench/torch_reference.py" --config "$kit/mnist_lambdahot.json" --device cuda \
+      timeout "$(capped 90)" python3 "$repo/bench/torch_reference.py" --config "$kit/mnist_lambdahot.json" --device cuda \
         --epochs 2 --time-only --quiet --data-dir "$kit/data" --out "$out_dir/torch-eager-mlp.json" \
         > "$out_dir/torch-eager-mlp.log" 2>&1 || torch_mlp_rc=$?
-      timeout 90 python3 "$repo/bench/torch_reference.py" --config "$kit/mnist_lambdahot_conv.json" --device cuda \
+      timeout "$(capped 90)" python3 "$repo/bench/torch_reference.py" --config "$kit/mnist_lambdahot_conv.json" --device cuda \
         --epochs 2 --time-only --quiet --data-dir "$kit/data" --out "$out_dir/torch-eager-conv.json" \
         > "$out_dir/torch-eager-conv.log" 2>&1 || torch_conv_rc=$?
     else
@@ -243,12 +271,12 @@ run_checks() {
   # 7: the report of the ten-epoch GPU run, made on the GPU: its t-SNE of 10,000 test points runs
   # the exact all-pairs gradient there (kernels/tsne_forces.cu); tsne_seconds lands in metrics.json.
   local report_rc=127
-  if [ -x "$kit/clustervae-report" ] && [ "$dry" = 0 ]; then
+  if [ -x "$kit/clustervae-report" ] && [ "$dry" = 0 ] && fits 30 "the GPU run's report"; then
     local gpu_run_dir; gpu_run_dir=$(ls -d "$out_dir"/runs/gpu-* 2>/dev/null | tail -n 1)
     if [ -n "$gpu_run_dir" ]; then
       say "7/7 the GPU run's report on the GPU (t-SNE of 10,000 points, exact gradient)"
       report_rc=0
-      timeout 120 "$kit/clustervae-report" "$gpu_run_dir" device=cuda cache=none \
+      timeout "$(capped 120)" "$kit/clustervae-report" "$gpu_run_dir" device=cuda cache=none \
         > "$out_dir/report-gpu.log" 2>&1 || report_rc=$?
     fi
   fi
@@ -259,7 +287,7 @@ run_checks() {
   TESTS_RC=$tests_rc MEMCHECK_RC=$memcheck_rc RACECHECK_RC=$racecheck_rc \
   T_TESTS=$((t1 - t0)) T_SANITIZERS=$((t3 - t1)) SANITIZER="$sanitizer" \
   TRAIN_GPU_RC=$train_gpu_rc TRAIN_CPU_RC=$train_cpu_rc TRAIN_CONV_RC=$train_conv_rc T_TRAINING=$((t4 - t3)) \
-  BENCH_RC=$bench_rc TORCH_MLP_RC=$torch_mlp_rc TORCH_CONV_RC=$torch_conv_rc REPORT_RC=$report_rc \
+  BENCH_RC=$bench_rc TORCH_MLP_RC=$torch_mlp_rc TORCH_CONV_RC=$torch_conv_rc REPORT_RC=$report_rc SKIPPED_FOR_TIME="$skipped_for_time" BUDGET_S="${GPU_CHECK_BUDGET_S:-540}" \
   python3 - "$json" <<'PY'
 import ctypes, json, os, re, subprocess, sys, xml.etree.ElementTree as ET
 
@@ -338,7 +366,9 @@ def sanitizer_step(tool, rc):
     summary = re.findall(r"ERROR SUMMARY: (\d+) error", log)
     hazards = re.findall(r"RACECHECK SUMMARY: (\d+) hazard", log)
     unsupported = bool(re.search(r"Device not supported|not supported on this", log))
-    if rc == 127 and not log:
+    if rc == 125:
+        status = "not run: skipped for time (GPU_CHECK_BUDGET_S)"
+    elif rc == 127 and not log:
         status = "not run: compute-sanitizer not found"
     elif unsupported:
         status = "not run: compute-sanitizer does not support this device or runtime"
@@ -361,6 +391,8 @@ steps = {
     "memcheck": sanitizer_step("memcheck", int(env["MEMCHECK_RC"])),
     "racecheck": sanitizer_step("racecheck", int(env["RACECHECK_RC"])),
     "sanitizer_seconds": int(env["T_SANITIZERS"]),
+    "budget_seconds": int(env["BUDGET_S"]),
+    "skipped_for_time": [x for x in env.get("SKIPPED_FOR_TIME", "").split(", ") if x],
 }
 
 def run_metrics(name):
