@@ -84,6 +84,9 @@ void check_conv_geometry(const ConvGeometry& g, const char* op);
 
 class Backend;
 
+// The most bytes Backend::begin_read takes.
+constexpr size_t kMaxPolledRead = 256;
+
 // Move-only memory owned by a backend ("to prevent performance accidents", copies are explicit).
 class Buffer {
  public:
@@ -123,6 +126,13 @@ class Backend {
   virtual void copy(void* dst, const void* src, size_t bytes) = 0;
   virtual void fill(float* data, int64_t count, float value) = 0;
   virtual void synchronize() = 0;
+  // A read that does not wait (the progress line inside an epoch): begin_read queues a copy of
+  // `bytes` (at most kMaxPolledRead) from backend memory, taken once the work queued before it is
+  // done; poll_read copies it to dst_host and returns true when it has arrived, false (at once)
+  // while it is still on its way, or when no read was begun. One read at a time: a new begin_read
+  // replaces the one in flight.
+  virtual void begin_read(const void* src, size_t bytes) = 0;
+  virtual bool poll_read(void* dst_host, size_t bytes) = 0;
 
   // ---- dense algebra ----
   // C[m,n] = alpha · op(A)[m,k] · op(B)[k,n] + beta · C, row-major, op = transpose when trans_*.

@@ -192,6 +192,7 @@ std::vector<EpochRecord> train(Backend& backend, const Config& config, ModelStat
     double zero[2] = {0, 0};
     backend.upload(sums.as<void>(), zero, sizeof zero);
     auto last_report = clock::now();
+    int64_t read_done = 0;  // images done when the read in flight was begun (0: none in flight)
 
     for (int64_t start = 0; start < train.count; start += capacity) {
       int batch = static_cast<int>(std::min<int64_t>(capacity, train.count - start));
@@ -224,12 +225,19 @@ std::vector<EpochRecord> train(Backend& backend, const Config& config, ModelStat
       bool last = start + capacity >= train.count;
       double since = std::chrono::duration<double>(clock::now() - last_report).count();
       bool check = last || since > 0.25 || first_loss == 0 || state.step % 64 == 0;
-      if (check) {
-        // The only host reads inside an epoch (after the first step, then every 64 steps or
-        // quarter second): the progress line and the divergence guard.
-        double host_sums[2];
-        backend.download(host_sums, sums.as<void>(), sizeof host_sums);
-        int64_t done = start + batch;
+      // The only host reads inside an epoch (after the first step, then every 64 steps or quarter
+      // second): the progress line and the divergence guard. They never wait for the device:
+      // begin_read queues a copy of the sums behind the steps so far, and the result is taken when
+      // poll_read finds it arrived (on the CPU at once; on a GPU a few steps later) — so the host
+      // keeps the device's queue full.
+      if (check && read_done == 0) {
+        backend.begin_read(sums.as<void>(), 2 * sizeof(double));
+        read_done = start + batch;
+      }
+      double host_sums[2];
+      if (read_done > 0 && backend.poll_read(host_sums, sizeof host_sums)) {
+        const int64_t done = read_done;
+        read_done = 0;
         double loss = (host_sums[0] + kl_weight * host_sums[1]) / done;
         // Divergence: a non-finite loss, or a loss a thousand times the first one reported
         // (the untrained model's): the run is going nowhere useful, so it stops with a message.

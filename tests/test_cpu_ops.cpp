@@ -343,3 +343,21 @@ TEST_CASE("float BCE (vectorised math) matches the double reference", "[cpu][bce
   for (int i = 0; i < batch; ++i) REQUIRE(floss[i] == Approx(loss[i]).epsilon(1e-5));
   for (size_t j = 0; j < grad.size(); ++j) REQUIRE(fgrad[j] == Approx(grad[j]).margin(1e-6));
 }
+
+TEST_CASE("a polled read returns the values at begin_read once, and nothing without one", "[cpu][read]") {
+  CpuBackend backend(1);
+  Buffer sums = backend.allocate(2 * sizeof(double));
+  double values[2] = {3.5, -1.25}, got[2] = {0, 0};
+  backend.upload(sums.as<void>(), values, sizeof values);
+  REQUIRE_FALSE(backend.poll_read(got, sizeof got));  // nothing begun
+  backend.begin_read(sums.as<void>(), sizeof values);
+  values[0] = 99;  // later changes are not in the read
+  backend.upload(sums.as<void>(), values, sizeof values);
+  REQUIRE(backend.poll_read(got, sizeof got));
+  REQUIRE(got[0] == 3.5);
+  REQUIRE(got[1] == -1.25);
+  REQUIRE_FALSE(backend.poll_read(got, sizeof got));  // taken once
+  REQUIRE_THROWS_WITH(backend.begin_read(sums.as<void>(), kMaxPolledRead + 1), Catch::Contains("begin_read"));
+  backend.begin_read(sums.as<void>(), sizeof values);
+  REQUIRE_THROWS_WITH(backend.poll_read(got, sizeof(double)), Catch::Contains("poll_read"));
+}

@@ -64,6 +64,21 @@ void CpuBackend::release(void* data) { std::free(data); }
 void CpuBackend::upload(void* dst, const void* src, size_t bytes) { std::memcpy(dst, src, bytes); }
 void CpuBackend::download(void* dst, const void* src, size_t bytes) { std::memcpy(dst, src, bytes); }
 void CpuBackend::copy(void* dst, const void* src, size_t bytes) { std::memmove(dst, src, bytes); }
+// The CPU has no queue: the read is complete when begun.
+void CpuBackend::begin_read(const void* src, size_t bytes) {
+  require(bytes > 0 && bytes <= kMaxPolledRead, "begin_read", "bytes outside [1, kMaxPolledRead]");
+  std::memcpy(polled_, src, bytes);
+  polled_bytes_ = bytes;
+}
+
+bool CpuBackend::poll_read(void* dst_host, size_t bytes) {
+  if (polled_bytes_ == 0) return false;
+  require(bytes == polled_bytes_, "poll_read", "size differs from begin_read's");
+  std::memcpy(dst_host, polled_, bytes);
+  polled_bytes_ = 0;
+  return true;
+}
+
 void CpuBackend::fill(float* data, int64_t count, float value) {
   for (int64_t i = 0; i < count; ++i) data[i] = value;
 }

@@ -18,6 +18,8 @@ class CpuBackend : public Backend {
   void copy(void* dst, const void* src, size_t bytes) override;
   void fill(float* data, int64_t count, float value) override;
   void synchronize() override {}
+  void begin_read(const void* src, size_t bytes) override;
+  bool poll_read(void* dst_host, size_t bytes) override;
 
   void gemm(bool trans_a, bool trans_b, int m, int n, int k, float alpha, const float* a, int lda,
             const float* b, int ldb, float beta, float* c, int ldc) override;
@@ -68,6 +70,8 @@ class CpuBackend : public Backend {
  private:
   float* conv_scratch(const ConvGeometry& g, void* scratch, size_t scratch_bytes, const char* op);
   int threads_;
+  unsigned char polled_[kMaxPolledRead] = {};  // begin_read's copy
+  size_t polled_bytes_ = 0;                     // 0: no read begun
 };
 
 }  // namespace cvae

@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <memory>
 #include <string>
 
@@ -72,6 +73,9 @@ class CudaBackend final : public Backend {
       CVAE_CUBLAS_CHECK(cublasSetPointerMode(cublas_, CUBLAS_POINTER_MODE_HOST));
       // cuBLAS's own workspace, made once: a captured step must not allocate (CUDA Graphs).
       CVAE_CUDA_CHECK(cudaMalloc(&cublas_workspace_, kCublasWorkspaceBytes));
+      // begin_read's landing place (pinned, so the copy is truly asynchronous) and its event.
+      CVAE_CUDA_CHECK(cudaMallocHost(&polled_, kMaxPolledRead));
+      CVAE_CUDA_CHECK(cudaEventCreateWithFlags(&polled_arrived_, cudaEventDisableTiming));
       CVAE_CUBLAS_CHECK(cublasSetWorkspace(cublas_, cublas_workspace_, kCublasWorkspaceBytes));
       convolutions_ = std::make_unique<CudnnConvolutions>(stream_);
       if (cublaslt_from_environment())
@@ -79,6 +83,8 @@ class CudaBackend final : public Backend {
     } catch (...) {
       if (cublas_) cublasDestroy(cublas_);
       if (cublas_workspace_) cudaFree(cublas_workspace_);
+      if (polled_) cudaFreeHost(polled_);
+      if (polled_arrived_) cudaEventDestroy(polled_arrived_);
       cudaStreamDestroy(stream_);
       throw;
     }
@@ -94,6 +100,8 @@ class CudaBackend final : public Backend {
     fused_linear_.reset();
     report_failure([&] { CVAE_CUBLAS_CHECK(cublasDestroy(cublas_)); });
     if (cublas_workspace_) report_failure([&] { CVAE_CUDA_CHECK(cudaFree(cublas_workspace_)); });
+    if (polled_) report_failure([&] { CVAE_CUDA_CHECK(cudaFreeHost(polled_)); });
+    if (polled_arrived_) report_failure([&] { CVAE_CUDA_CHECK(cudaEventDestroy(polled_arrived_)); });
     report_failure([&] { CVAE_CUDA_CHECK(cudaStreamDestroy(stream_)); });
   }
 
@@ -154,6 +162,26 @@ class CudaBackend final : public Backend {
   }
 
   void synchronize() override { CVAE_CUDA_CHECK(cudaStreamSynchronize(stream_)); }
+
+  // The copy and an event go on the stream behind the work already queued; poll_read asks the
+  // event (cudaEventQuery never waits), so the host keeps launching steps meanwhile.
+  void begin_read(const void* src, size_t bytes) override {
+    require(bytes > 0 && bytes <= kMaxPolledRead, "begin_read", "bytes outside [1, kMaxPolledRead]");
+    CVAE_CUDA_CHECK(cudaMemcpyAsync(polled_, src, bytes, cudaMemcpyDeviceToHost, stream_));
+    CVAE_CUDA_CHECK(cudaEventRecord(polled_arrived_, stream_));
+    polled_bytes_ = bytes;
+  }
+
+  bool poll_read(void* dst_host, size_t bytes) override {
+    if (polled_bytes_ == 0) return false;
+    require(bytes == polled_bytes_, "poll_read", "size differs from begin_read's");
+    cudaError_t status = cudaEventQuery(polled_arrived_);
+    if (status == cudaErrorNotReady) return false;
+    CVAE_CUDA_CHECK(status);
+    std::memcpy(dst_host, polled_, bytes);
+    polled_bytes_ = 0;
+    return true;
+  }
 
   // ---- dense algebra ----
   // Row-major C = op(A)·op(B) is column-major Cᵀ = op(B)ᵀ·op(A)ᵀ, and a row-major matrix with
@@ -419,6 +447,9 @@ class CudaBackend final : public Backend {
   cudaGraphExec_t graph_exec_ = nullptr;
   bool capturing_ = false;
   void* cublas_workspace_ = nullptr;
+  void* polled_ = nullptr;               // pinned host memory for begin_read
+  cudaEvent_t polled_arrived_ = nullptr;
+  size_t polled_bytes_ = 0;              // 0: no read in flight
   cudaStream_t stream_ = nullptr;
   cublasHandle_t cublas_ = nullptr;
   std::unique_ptr<CudnnConvolutions> convolutions_;

@@ -131,6 +131,25 @@ TEST_CASE("CUDA backend names its device, zero-fills allocations and round-trips
   check_exact(b->read_gpu(target), b->read_cpu(target), "fill");
 }
 
+TEST_CASE("CUDA polled read: arrives after the queued work, without waiting for it, once", "[gpu][read]") {
+  auto gpu = cuda_or_skip();
+  if (!gpu) return;
+  Buffer sums = gpu->allocate(2 * sizeof(double));
+  double values[2] = {3.5, -1.25}, got[2] = {0, 0};
+  gpu->upload(sums.as<void>(), values, sizeof values);
+  REQUIRE_FALSE(gpu->poll_read(got, sizeof got));  // nothing begun
+  // queue a lot of work first, then the read: polling does not wait for it
+  Buffer big = gpu->allocate(sizeof(float) << 26);
+  for (int i = 0; i < 20; ++i) gpu->fill(big.f32(), int64_t(1) << 26, float(i));
+  gpu->begin_read(sums.as<void>(), sizeof values);
+  int polls = 0;
+  while (!gpu->poll_read(got, sizeof got)) ++polls;
+  INFO("polls before the read arrived: " << polls);
+  REQUIRE(got[0] == 3.5);
+  REQUIRE(got[1] == -1.25);
+  REQUIRE_FALSE(gpu->poll_read(got, sizeof got));  // taken once
+}
+
 TEST_CASE("CUDA backend errors name the op or the call", "[gpu][errors]") {
   auto b = backends_or_skip();
   if (!b) return;
