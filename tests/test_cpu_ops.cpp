@@ -5,6 +5,7 @@
 #include <cfloat>
 #include <cmath>
 #include <functional>
+#include <limits>
 #include <vector>
 
 #include "engine/cpu/adam.h"
@@ -326,7 +327,15 @@ TEST_CASE("vectorisable exp and log1p agree with the standard library to a few u
   REQUIRE(worst_exp < 4 * FLT_EPSILON);
   REQUIRE(worst_log < 4 * FLT_EPSILON);
   REQUIRE(cpu::exp_nonpositive(0.0f) == 1.0f);
-  REQUIRE(cpu::exp_nonpositive(-1000.0f) >= 0.0f);
+  REQUIRE(cpu::exp_nonpositive(-0.0f) == 1.0f);
+  // below −87 (the clamp, done on the bit patterns): a finite number as good as 0, never garbage
+  for (float x : {-87.5f, -1000.0f, -3e6f, -1e30f, -std::numeric_limits<float>::infinity(),
+                  -std::numeric_limits<float>::quiet_NaN()}) {
+    CAPTURE(x);
+    const float e = cpu::exp_nonpositive(x);
+    REQUIRE(e >= 0.0f);
+    REQUIRE(e <= 2e-38f);
+  }
   REQUIRE(cpu::log1p_unit(0.0f) == 0.0f);
 }
 
