@@ -61,7 +61,9 @@ int lloyd_gemm_min_k_from_environment() {
 class CudaBackend final : public Backend {
  public:
   explicit CudaBackend(int device)
-      : device_(device), lloyd_gemm_min_k_(lloyd_gemm_min_k_from_environment()) {
+      : device_(device),
+        lloyd_gemm_min_k_(lloyd_gemm_min_k_from_environment()),  // bad values stop here, before
+        use_cublaslt_(cublaslt_from_environment()) {             // anything is made
     CVAE_CUDA_CHECK(cudaSetDevice(device_));
     CVAE_CUDA_CHECK(cudaGetDeviceProperties(&properties_, device_));
     CVAE_CUDA_CHECK(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking));
@@ -78,7 +80,7 @@ class CudaBackend final : public Backend {
       CVAE_CUDA_CHECK(cudaEventCreateWithFlags(&polled_arrived_, cudaEventDisableTiming));
       CVAE_CUBLAS_CHECK(cublasSetWorkspace(cublas_, cublas_workspace_, kCublasWorkspaceBytes));
       convolutions_ = std::make_unique<CudnnConvolutions>(stream_);
-      if (cublaslt_from_environment())
+      if (use_cublaslt_)
         fused_linear_ = std::make_unique<CublasLtLinear>(stream_, cublas_workspace_, kCublasWorkspaceBytes);
     } catch (...) {
       if (cublas_) cublasDestroy(cublas_);
@@ -443,6 +445,7 @@ class CudaBackend final : public Backend {
 
   int device_;
   int lloyd_gemm_min_k_;
+  bool use_cublaslt_;
   cudaDeviceProp properties_{};
   cudaGraphExec_t graph_exec_ = nullptr;
   bool capturing_ = false;

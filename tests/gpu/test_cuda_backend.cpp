@@ -157,6 +157,13 @@ TEST_CASE("CUDA backend errors name the op or the call", "[gpu][errors]") {
   REQUIRE_THROWS_WITH(b->gpu->gemm(false, false, 4, 4, 4, 1, a.f32(), 3, a.f32(), 4, 0, a.f32(), 4),
                       Catch::Contains("gemm") && Catch::Contains("leading dimension"));
   REQUIRE_THROWS_WITH(make_cuda_backend(cuda_device_count()), Catch::Contains("not present"));
+  // the two switches read from the environment refuse what they do not understand, by name
+  setenv("CLUSTERVAE_CUBLASLT", "maybe", 1);
+  REQUIRE_THROWS_WITH(make_cuda_backend(0), Catch::Contains("CLUSTERVAE_CUBLASLT"));
+  unsetenv("CLUSTERVAE_CUBLASLT");
+  setenv("CLUSTERVAE_LLOYD_GEMM_MIN_K", "0", 1);
+  REQUIRE_THROWS_WITH(make_cuda_backend(0), Catch::Contains("CLUSTERVAE_LLOYD_GEMM_MIN_K"));
+  unsetenv("CLUSTERVAE_LLOYD_GEMM_MIN_K");
 }
 
 TEST_CASE("CUDA GEMM matches the CPU for every transpose, odd sizes, padded ld, beta 0 and not", "[gpu][gemm]") {
