@@ -90,6 +90,9 @@ prepare() {
     echo "cuda_architectures=$(grep -E '^CMAKE_CUDA_ARCHITECTURES:' "$build/CMakeCache.txt" | cut -d= -f2)"
     echo "build_host=$(uname -srm)"
   } > "$kit/BUILD_INFO"
+  local kit_bytes; kit_bytes=$(du -sb "$kit" | cut -f1)
+  [ "$kit_bytes" -le $((60 * 1024 * 1024)) ] ||
+    die 1 "the kit is $kit_bytes bytes: over the 64 MiB the device tool carries (with room for the checkout)"
   say "kit ready: $kit ($(du -sh "$kit" | cut -f1)); on the GPU machine run:"
   say "  bash scripts/gpu-check.sh      with carry: [\"${kit#$repo/}\"]"
 }
@@ -172,9 +175,11 @@ run_checks() {
   if [ "$dry" = 1 ]; then out_dir="$(mktemp -d /tmp/gpu-check-dry-XXXXXX)"; else out_dir="$repo/bench/results/gpu-check-$stamp"; fi
   mkdir -p "$out_dir"
 
-  # Libraries: the kit's (oneDNN unpacked once), then the machine's CUDA libraries.
-  local libs="$kit/lib"
-  if [ -f "$libs/libdnnl.so.2.gz" ] && [ ! -f "$libs/libdnnl.so.2" ]; then gzip -dc "$libs/libdnnl.so.2.gz" > "$libs/libdnnl.so.2"; fi
+  # Libraries: the kit's (oneDNN unpacked into a scratch folder, not into the kit, which must stay
+  # under the 64 MiB the device tool carries), then the machine's CUDA libraries.
+  local libs="$kit/lib" unpacked; unpacked="$(mktemp -d /tmp/gpu-check-lib-XXXXXX)"
+  if [ -f "$libs/libdnnl.so.2.gz" ]; then gzip -dc "$libs/libdnnl.so.2.gz" > "$unpacked/libdnnl.so.2"; fi
+  libs="$unpacked:$libs"
   local cuda_libs; cuda_libs="$(find_cuda_libs || true)"
   local cudnn_libs; cudnn_libs="$(find_cudnn_libs || true)"
   say "CUDA libraries: ${cuda_libs:-not found}; cuDNN: ${cudnn_libs:-not found}"
