@@ -232,6 +232,14 @@ class Backend {
                            const double* value, double* sum_q, double* repulsive,
                            double* attractive) = 0;
 
+  // The rest of a Lloyd iteration where the points are (engine/cpu/lloyd.h states both):
+  // status[0] = |{i : assignment_i ≠ previous_i}|, then previous ← assignment;
+  virtual void lloyd_count_changes(const int32_t* assignment, int32_t* previous, int n,
+                                   int32_t* status) = 0;
+  // centroids[c] = sums[c] / counts[c] where counts[c] > 0 (empty clusters keep theirs),
+  // status[1] = the number of empty clusters.
+  virtual void lloyd_update(const float* sums, const float* counts, int k, int dim,
+                            float* centroids, int32_t* status) = 0;
   // k-means++ seeding: centroids [k, dim] = k of the points, drawn with probability ∝ squared
   // distance to the nearest centre so far (the rule and its random numbers:
   // engine/cpu/kmeans_plus_plus.h) — the same points on every backend for a seed. 1 <= k <= n.

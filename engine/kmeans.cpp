@@ -27,42 +27,41 @@ KMeansResult lloyd(Backend& backend, const float* points, int64_t n, int dim, in
   if (initial.size() != static_cast<size_t>(k) * dim) fail("k-means: initial centroids have the wrong size");
   Buffer centroids = backend.allocate(sizeof(float) * k * dim);
   Buffer assignment = backend.allocate(sizeof(int32_t) * n);
+  Buffer previous = backend.allocate(sizeof(int32_t) * n);
   Buffer distance = backend.allocate(sizeof(float) * n);
   Buffer sums = backend.allocate(sizeof(float) * k * dim);
   Buffer counts = backend.allocate(sizeof(float) * k);
+  Buffer status = backend.allocate(2 * sizeof(int32_t));  // [changed assignments, empty clusters]
+  const std::vector<int32_t> none(n, -1);                 // "no previous assignment"
 
   KMeansResult result;
   result.centroids = initial;
-  std::vector<int32_t> previous(n, -1);
-  std::vector<float> host_sums(static_cast<size_t>(k) * dim), host_counts(k), host_distance(n);
+  backend.upload(centroids.as<void>(), initial.data(), sizeof(float) * k * dim);
+  backend.upload(previous.as<void>(), none.data(), sizeof(int32_t) * n);
+  std::vector<float> host_counts(k), host_distance;
   std::vector<float> host_points_row(dim);
-  result.assignment.assign(n, 0);
 
+  // One iteration: assign, count the changed assignments, accumulate and update — all on the
+  // backend; the host reads the two counts (one small read). When nothing changed the update
+  // recomputed the same centroids from the same sums, so stopping after it is stopping before it.
   for (int iteration = 0; iteration < max_iterations; ++iteration) {
-    backend.upload(centroids.as<void>(), result.centroids.data(), sizeof(float) * k * dim);
     backend.lloyd_assign(points, static_cast<int>(n), dim, ld, centroids.f32(), k,
                          assignment.as<int32_t>(), distance.f32());
-    backend.download(result.assignment.data(), assignment.as<void>(), sizeof(int32_t) * n);
-    result.iterations = iteration + 1;
-    if (result.assignment == previous) { result.converged = true; break; }
-    previous = result.assignment;
-
+    backend.lloyd_count_changes(assignment.as<int32_t>(), previous.as<int32_t>(),
+                                static_cast<int>(n), status.as<int32_t>());
     backend.lloyd_accumulate(points, static_cast<int>(n), dim, ld, assignment.as<int32_t>(), k,
                              sums.f32(), counts.f32());
-    backend.download(host_sums.data(), sums.as<void>(), sizeof(float) * k * dim);
-    backend.download(host_counts.data(), counts.as<void>(), sizeof(float) * k);
-    bool any_empty = false;
-    for (int c = 0; c < k; ++c) {
-      if (host_counts[c] > 0) {
-        for (int j = 0; j < dim; ++j)
-          result.centroids[static_cast<size_t>(c) * dim + j] =
-              host_sums[static_cast<size_t>(c) * dim + j] / host_counts[c];
-      } else {
-        any_empty = true;
-      }
-    }
-    if (any_empty) {
-      // Re-seed each empty cluster with the point farthest from its own centre.
+    backend.lloyd_update(sums.f32(), counts.f32(), k, dim, centroids.f32(), status.as<int32_t>());
+    int32_t host_status[2];
+    backend.download(host_status, status.as<void>(), sizeof host_status);
+    result.iterations = iteration + 1;
+    if (host_status[0] == 0) { result.converged = true; break; }
+    if (host_status[1] > 0) {
+      // Re-seed each empty cluster with the point farthest from its own centre (the distances of
+      // this iteration's assignment), on the host: rare, and the order of choices matters.
+      backend.download(result.centroids.data(), centroids.as<void>(), sizeof(float) * k * dim);
+      backend.download(host_counts.data(), counts.as<void>(), sizeof(float) * k);
+      host_distance.resize(n);
       backend.download(host_distance.data(), distance.as<void>(), sizeof(float) * n);
       for (int c = 0; c < k; ++c) {
         if (host_counts[c] > 0) continue;
@@ -73,13 +72,16 @@ KMeansResult lloyd(Backend& backend, const float* points, int64_t n, int dim, in
         host_distance[far] = -1.0f;  // not used twice
         ++result.empty_clusters_reseeded;
       }
-      previous.assign(n, -1);  // centres moved by hand: keep iterating
+      backend.upload(centroids.as<void>(), result.centroids.data(), sizeof(float) * k * dim);
+      backend.upload(previous.as<void>(), none.data(), sizeof(int32_t) * n);  // keep iterating
     }
   }
   // Final assignment and inertia against the final centroids.
-  backend.upload(centroids.as<void>(), result.centroids.data(), sizeof(float) * k * dim);
+  backend.download(result.centroids.data(), centroids.as<void>(), sizeof(float) * k * dim);
   backend.lloyd_assign(points, static_cast<int>(n), dim, ld, centroids.f32(), k,
                        assignment.as<int32_t>(), distance.f32());
+  result.assignment.resize(n);
+  host_distance.resize(n);
   backend.download(result.assignment.data(), assignment.as<void>(), sizeof(int32_t) * n);
   backend.download(host_distance.data(), distance.as<void>(), sizeof(float) * n);
   result.inertia = 0;

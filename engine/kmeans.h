@@ -1,5 +1,6 @@
-// Lloyd's k-means driven through the Backend: seeding, assign and accumulate run where the points
-// are; the host only divides the sums and re-seeds empty clusters. Used by the K-Means VAE (initial centroids from the untrained
+// Lloyd's k-means driven through the Backend: seeding, assign, accumulate and update run where the
+// points are; per iteration the host reads two counts (changed assignments, empty clusters) and
+// re-seeds empty clusters itself. Used by the K-Means VAE (initial centroids from the untrained
 // encoder, re-fit after every epoch from the previous centroids) and by the cluster metrics.
 #pragma once
 #include <cstdint>

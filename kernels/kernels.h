@@ -68,6 +68,13 @@ int64_t lloyd_accumulate_scratch_doubles(int n, int dim, int k);
 void lloyd_accumulate(const float* points, int n, int dim, int ld, const int32_t* assignment, int k,
                       float* sums, float* counts, double* scratch, cudaStream_t stream);
 
+// lloyd_update.cu: status[0] = |{i : assignment_i ≠ previous_i}| and previous ← assignment;
+// centroids[c] = sums[c] / counts[c] where counts[c] > 0, status[1] = the number of empty clusters.
+void lloyd_count_changes(const int32_t* assignment, int32_t* previous, int n, int32_t* status,
+                         cudaStream_t stream);
+void lloyd_update(const float* sums, const float* counts, int k, int dim, float* centroids,
+                  int32_t* status, cudaStream_t stream);
+
 // kmeans_plus_plus.cu: k centres [k, dim] drawn by k-means++ from the points (the CPU's rule and
 // random numbers, engine/cpu/kmeans_plus_plus.h); `scratch` holds
 // kmeans_plus_plus_scratch_doubles(n) doubles.

@@ -246,6 +246,18 @@ void CpuBackend::tsne_forces(const double* y, int n, const int64_t* row_start,
   cpu::tsne_forces(y, n, row_start, column, value, sum_q, repulsive, attractive);
 }
 
+void CpuBackend::lloyd_count_changes(const int32_t* assignment, int32_t* previous, int n,
+                                     int32_t* status) {
+  require(n >= 0 && status, "lloyd_count_changes", "negative n or no status");
+  cpu::lloyd_count_changes(assignment, previous, n, status);
+}
+
+void CpuBackend::lloyd_update(const float* sums, const float* counts, int k, int dim,
+                              float* centroids, int32_t* status) {
+  require(k >= 1 && dim >= 0 && status, "lloyd_update", "k < 1, negative dim or no status");
+  cpu::lloyd_update(sums, counts, k, dim, centroids, status);
+}
+
 void CpuBackend::kmeans_plus_plus(const float* points, int n, int dim, int ld, int k,
                                   uint64_t seed, float* centroids) {
   require(k >= 1 && k <= n && ld >= dim, "kmeans_plus_plus", "k outside [1, n] or ld smaller than dim");

@@ -62,6 +62,10 @@ class CpuBackend : public Backend {
                    double* attractive) override;
   void linear_bias_act(int rows, int out, int in, const float* x, int ld_x, const float* w,
                        const float* bias, float* y, int ld_y, Activation act) override;
+  void lloyd_count_changes(const int32_t* assignment, int32_t* previous, int n,
+                           int32_t* status) override;
+  void lloyd_update(const float* sums, const float* counts, int k, int dim, float* centroids,
+                    int32_t* status) override;
   void kmeans_plus_plus(const float* points, int n, int dim, int ld, int k, uint64_t seed,
                         float* centroids) override;
   void lloyd_accumulate(const float* points, int n, int dim, int ld, const int32_t* assignment,

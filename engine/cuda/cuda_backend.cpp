@@ -379,6 +379,18 @@ class CudaBackend final : public Backend {
     kernels::lloyd_accumulate(points, n, dim, ld, assignment, k, sums, counts, scratch, stream_);
   }
 
+  void lloyd_count_changes(const int32_t* assignment, int32_t* previous, int n,
+                           int32_t* status) override {
+    require(n >= 0 && status, "lloyd_count_changes", "negative n or no status");
+    kernels::lloyd_count_changes(assignment, previous, n, status, stream_);
+  }
+
+  void lloyd_update(const float* sums, const float* counts, int k, int dim, float* centroids,
+                    int32_t* status) override {
+    require(k >= 1 && dim >= 0 && status, "lloyd_update", "k < 1, negative dim or no status");
+    kernels::lloyd_update(sums, counts, k, dim, centroids, status, stream_);
+  }
+
   void tsne_forces(const double* y, int n, const int64_t* row_start, const int32_t* column,
                    const double* value, double* sum_q, double* repulsive,
                    double* attractive) override {

@@ -159,3 +159,42 @@ TEST_CASE("emulated GEMM-route assignment agrees with the direct route, lowest i
     }
   }
 }
+
+TEST_CASE("emulated Lloyd update and change count equal the CPU's, with an empty cluster and no change",
+          "[emulated][lloyd]") {
+  for (int n : {0, 1, 300, 2000}) {
+    for (int k : {1, 3, 40}) {
+      for (int dim : {1, 20}) {
+        CAPTURE(n, k, dim);
+        // change count: about a third of the assignments differ from `previous`
+        std::vector<int32_t> assignment = test::random_ints(n, 100, k);
+        std::vector<int32_t> previous = assignment;
+        for (int i = 0; i < n; i += 3) previous[i] = (previous[i] + 1) % (k + 1);
+        std::vector<int32_t> ref_previous = previous;
+        std::vector<int32_t> status{-5, -5}, ref_status{-5, -5};
+        kernels::lloyd_count_changes(assignment.data(), previous.data(), n, status.data(), kStream);
+        cpu::lloyd_count_changes(assignment.data(), ref_previous.data(), n, ref_status.data());
+        REQUIRE(status[0] == ref_status[0]);
+        REQUIRE(status[1] == -5);  // the other count is left alone
+        REQUIRE(previous == assignment);
+        kernels::lloyd_count_changes(assignment.data(), previous.data(), n, status.data(), kStream);
+        REQUIRE(status[0] == 0);  // nothing changed the second time
+
+        // update: cluster k−1 empty (when k > 1): it keeps its centroid
+        std::vector<float> sums = random_floats(size_t(k) * dim, 101, -50, 50);
+        std::vector<float> counts(k);
+        for (int c = 0; c < k; ++c) counts[c] = float(1 + (c * 7) % 13);
+        if (k > 1) counts[k - 1] = 0.0f;
+        std::vector<float> centroids = random_floats(size_t(k) * dim + 1, 102, -3, 3);
+        centroids.back() = kNaN;  // beyond the last centroid: untouched
+        std::vector<float> ref_centroids = centroids;
+        kernels::lloyd_update(sums.data(), counts.data(), k, dim, centroids.data(), status.data(), kStream);
+        cpu::lloyd_update(sums.data(), counts.data(), k, dim, ref_centroids.data(), ref_status.data());
+        check_exact(centroids, ref_centroids, "centroids");
+        REQUIRE(status[1] == ref_status[1]);
+        REQUIRE(status[1] == (k > 1 ? 1 : 0));
+        REQUIRE(status[0] == 0);
+      }
+    }
+  }
+}

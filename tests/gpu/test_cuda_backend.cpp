@@ -509,6 +509,31 @@ TEST_CASE("CUDA Lloyd assign (direct and GEMM route) and accumulate match the CP
     }
 }
 
+TEST_CASE("CUDA Lloyd change count and update match the CPU exactly, with an empty cluster", "[gpu][lloyd]") {
+  auto b = backends_or_skip();
+  if (!b) return;
+  for (int n : {1, 1000, 1000000})
+    for (int k : {1, 10, 256}) {
+      CAPTURE(n, k);
+      const int dim = 20;
+      std::vector<int32_t> assignment = random_ints(n, 25, k), previous = assignment;
+      for (int i = 0; i < n; i += 5) previous[i] = -1;
+      Twin<int32_t> ta = b->twin(assignment), tp = b->twin(previous), status = b->twin(std::vector<int32_t>{-5, -5});
+      b->gpu->lloyd_count_changes(ta.gpu(), tp.gpu(), n, status.gpu());
+      b->cpu.lloyd_count_changes(ta.cpu(), tp.cpu(), n, status.cpu());
+      REQUIRE(b->read_gpu(status) == b->read_cpu(status));
+      REQUIRE(b->read_gpu(tp) == assignment);
+      std::vector<float> sums = random_floats(size_t(k) * dim, 26, -100, 100), counts(k);
+      for (int c = 0; c < k; ++c) counts[c] = float(1 + c % 17);
+      if (k > 1) counts[k / 2] = 0.0f;  // one empty cluster keeps its centroid
+      Twin<float> ts = b->twin(sums), tc = b->twin(counts), centroids = b->twin(random_floats(size_t(k) * dim, 27, -3, 3));
+      b->gpu->lloyd_update(ts.gpu(), tc.gpu(), k, dim, centroids.gpu(), status.gpu());
+      b->cpu.lloyd_update(ts.cpu(), tc.cpu(), k, dim, centroids.cpu(), status.cpu());
+      check_exact(b->read_gpu(centroids), b->read_cpu(centroids), "centroids");
+      REQUIRE(b->read_gpu(status) == b->read_cpu(status));
+    }
+}
+
 TEST_CASE("CUDA k-means++ draws the CPU's points: one chunk, many chunks, K = 1 and K = 256",
           "[gpu][kmeans]") {
   auto b = backends_or_skip();
