@@ -395,12 +395,13 @@ double tsne_gradient(const SparseAffinities& p, const double* y, double theta, d
 }
 
 struct BackendTsneGradient::Buffers {
-  Buffer row_start, column, value, y, sum_q, repulsive, attractive;
+  Buffer row_start, column, value, y;
+  Buffer sums;  // [sum_q (n) | repulsive (2n) | attractive (2n)]: one read per iteration
 };
 
 BackendTsneGradient::BackendTsneGradient(Backend& backend, const SparseAffinities& p)
     : backend_(backend), n_(p.n), buffers_(std::make_unique<Buffers>()),
-      sum_q_(p.n), repulsive_(2 * p.n), attractive_(2 * p.n) {
+      sums_(5 * p.n) {
   if (n_ > std::numeric_limits<int>::max() / 2) fail("tsne: too many points for the backend");
   auto upload = [&](Buffer& to, const void* from, size_t bytes) {
     to = backend_.allocate(std::max<size_t>(bytes, 1));
@@ -410,9 +411,7 @@ BackendTsneGradient::BackendTsneGradient(Backend& backend, const SparseAffinitie
   upload(buffers_->column, p.column.data(), sizeof(int32_t) * p.column.size());
   upload(buffers_->value, p.value.data(), sizeof(double) * p.value.size());
   buffers_->y = backend_.allocate(sizeof(double) * 2 * n_);
-  buffers_->sum_q = backend_.allocate(sizeof(double) * n_);
-  buffers_->repulsive = backend_.allocate(sizeof(double) * 2 * n_);
-  buffers_->attractive = backend_.allocate(sizeof(double) * 2 * n_);
+  buffers_->sums = backend_.allocate(sizeof(double) * 5 * n_);
 }
 
 BackendTsneGradient::~BackendTsneGradient() = default;
@@ -420,16 +419,17 @@ BackendTsneGradient::~BackendTsneGradient() = default;
 double BackendTsneGradient::operator()(const double* y, double exaggeration, double* gradient) {
   Buffers& b = *buffers_;
   backend_.upload(b.y.as<void>(), y, sizeof(double) * 2 * n_);
+  double* sums = b.sums.as<double>();
   backend_.tsne_forces(b.y.as<double>(), static_cast<int>(n_), b.row_start.as<int64_t>(),
-                       b.column.as<int32_t>(), b.value.as<double>(), b.sum_q.as<double>(),
-                       b.repulsive.as<double>(), b.attractive.as<double>());
-  backend_.download(sum_q_.data(), b.sum_q.as<void>(), sizeof(double) * n_);
-  backend_.download(repulsive_.data(), b.repulsive.as<void>(), sizeof(double) * 2 * n_);
-  backend_.download(attractive_.data(), b.attractive.as<void>(), sizeof(double) * 2 * n_);
+                       b.column.as<int32_t>(), b.value.as<double>(), sums, sums + n_, sums + 3 * n_);
+  backend_.download(sums_.data(), sums, sizeof(double) * sums_.size());
+  const double* sum_q = sums_.data();
+  const double* repulsive = sum_q + n_;
+  const double* attractive = sum_q + 3 * n_;
   double z = 0;
-  for (int64_t i = 0; i < n_; ++i) z += sum_q_[i];  // in point order, as tsne_gradient
+  for (int64_t i = 0; i < n_; ++i) z += sum_q[i];  // in point order, as tsne_gradient
   for (int64_t c = 0; c < 2 * n_; ++c)
-    gradient[c] = 4.0 * (exaggeration * attractive_[c] - repulsive_[c] / z);
+    gradient[c] = 4.0 * (exaggeration * attractive[c] - repulsive[c] / z);
   return z;
 }
 

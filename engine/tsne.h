@@ -83,7 +83,7 @@ class BackendTsneGradient {
   Backend& backend_;
   int64_t n_;
   std::unique_ptr<Buffers> buffers_;  // P and the sums in backend memory
-  std::vector<double> sum_q_, repulsive_, attractive_;
+  std::vector<double> sums_;  // the backend's [sum_q | repulsive | attractive], read back
 };
 
 }  // namespace cvae

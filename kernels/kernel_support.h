@@ -46,4 +46,17 @@ inline unsigned grid_for(int64_t work, int threads_per_block, unsigned max_block
   return blocks > max_blocks ? max_blocks : static_cast<unsigned>(blocks);
 }
 
+// Consecutive rows cut into chunks, one block each, for the deterministic two-pass sums of
+// lloyd.cu and kmeans_plus_plus.cu: at most 1024 chunks of at least 256 rows — enough blocks to
+// fill a GPU, and a bounded number of partial sums to add up in order.
+struct RowChunks {
+  int rows_per_chunk, count;
+};
+
+inline RowChunks row_chunks_for(int n) {
+  int rows = (n + 1023) / 1024;
+  if (rows < 256) rows = 256;
+  return RowChunks{rows, n > 0 ? (n + rows - 1) / rows : 0};
+}
+
 }  // namespace cvae::kernels

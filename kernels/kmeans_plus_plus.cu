@@ -18,16 +18,6 @@ namespace {
 
 constexpr int kThreads = 256;
 
-struct Chunks {
-  int rows_per_chunk, count;
-};
-
-Chunks chunks_for(int n) {
-  int rows = (n + 1023) / 1024;
-  if (rows < 256) rows = 256;
-  return Chunks{rows, (n + rows - 1) / rows};
-}
-
 __global__ void kmeanspp_nearest_kernel(const float* points, int n, int dim, int ld,
                                         const float* centre, bool first_centre,
                                         int rows_per_chunk, double* nearest,
@@ -104,13 +94,13 @@ __global__ void kmeanspp_choose_kernel(const float* points, int n, int dim, int 
 
 int64_t kmeans_plus_plus_scratch_doubles(int n) {
   if (n <= 0) return 0;
-  return int64_t(n) + chunks_for(n).count;
+  return int64_t(n) + row_chunks_for(n).count;
 }
 
 void kmeans_plus_plus(const float* points, int n, int dim, int ld, int k, uint64_t seed,
                       float* centroids, double* scratch, cudaStream_t stream) {
   if (n <= 0 || k <= 0) return;
-  const Chunks chunks = chunks_for(n);
+  const RowChunks chunks = row_chunks_for(n);
   double* nearest = scratch;
   double* chunk_total = scratch + n;
   const RngPosition at{seed, RngStream::kmeans_init, 0};

@@ -101,18 +101,6 @@ __global__ void lloyd_assign_from_dots_kernel(const float* dots, int rows, int k
   }
 }
 
-struct Chunks {
-  int rows_per_chunk, count;
-};
-
-// At most 1024 chunks of at least 256 rows: enough blocks to fill a GPU, scratch bounded by
-// 1024 · k · (dim + 1) doubles.
-Chunks chunks_for(int n) {
-  int rows = (n + 1023) / 1024;
-  if (rows < 256) rows = 256;
-  return Chunks{rows, (n + rows - 1) / rows};
-}
-
 __global__ void lloyd_partial_sums_kernel(const float* points, int n, int dim, int ld,
                                           const int32_t* assignment, int k, int rows_per_chunk,
                                           double* scratch) {
@@ -175,13 +163,13 @@ void lloyd_assign_from_dots(const float* dots, int rows, int k, const float* poi
 
 int64_t lloyd_accumulate_scratch_doubles(int n, int dim, int k) {
   if (n <= 0) return 0;
-  return int64_t(chunks_for(n).count) * k * (dim + 1);
+  return int64_t(row_chunks_for(n).count) * k * (dim + 1);
 }
 
 void lloyd_accumulate(const float* points, int n, int dim, int ld, const int32_t* assignment, int k,
                       float* sums, float* counts, double* scratch, cudaStream_t stream) {
   if (k <= 0) return;
-  const Chunks chunks = n > 0 ? chunks_for(n) : Chunks{0, 0};
+  const RowChunks chunks = row_chunks_for(n);
   if (chunks.count > 0) {
     // Threads over the dim + 1 columns, in whole warps, at most 256.
     const int columns = dim + 1;

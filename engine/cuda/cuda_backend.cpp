@@ -417,37 +417,27 @@ class CudaBackend final : public Backend {
     }
   }
 
-  // Scratch for the k-means partial sums: grows when a larger problem comes, never shrinks. Lloyd
-  // runs between epochs, so this allocation never falls inside a training step.
+  // Scratch outside the training step (Lloyd's partial sums and the GEMM route's dot products,
+  // k-means++): grows when a larger problem comes, never shrinks. Lloyd runs between epochs, so
+  // these allocations never fall inside a step.
   double* scratch_doubles(int64_t count) {
-    size_t bytes = static_cast<size_t>(count) * sizeof(double);
-    if (bytes > scratch_bytes_) {
-      if (scratch_) {
-        CVAE_CUDA_CHECK(cudaStreamSynchronize(stream_));
-        CVAE_CUDA_CHECK(cudaFree(scratch_));
-        scratch_ = nullptr;
-        scratch_bytes_ = 0;
-      }
-      CVAE_CUDA_CHECK(cudaMalloc(&scratch_, bytes));
-      scratch_bytes_ = bytes;
-    }
-    return static_cast<double*>(scratch_);
+    return static_cast<double*>(grown(scratch_, scratch_bytes_, static_cast<size_t>(count) * sizeof(double)));
   }
-
-  // Scratch for the GEMM route's dot products, grown the same way (and only between epochs).
   float* scratch_floats(int64_t count) {
-    size_t bytes = static_cast<size_t>(count) * sizeof(float);
-    if (bytes > float_scratch_bytes_) {
-      if (float_scratch_) {
+    return static_cast<float*>(grown(float_scratch_, float_scratch_bytes_, static_cast<size_t>(count) * sizeof(float)));
+  }
+  void* grown(void*& buffer, size_t& capacity, size_t bytes) {
+    if (bytes > capacity) {
+      if (buffer) {
         CVAE_CUDA_CHECK(cudaStreamSynchronize(stream_));
-        CVAE_CUDA_CHECK(cudaFree(float_scratch_));
-        float_scratch_ = nullptr;
-        float_scratch_bytes_ = 0;
+        CVAE_CUDA_CHECK(cudaFree(buffer));
+        buffer = nullptr;
+        capacity = 0;
       }
-      CVAE_CUDA_CHECK(cudaMalloc(&float_scratch_, bytes));
-      float_scratch_bytes_ = bytes;
+      CVAE_CUDA_CHECK(cudaMalloc(&buffer, bytes));
+      capacity = bytes;
     }
-    return static_cast<float*>(float_scratch_);
+    return buffer;
   }
 
   void drop_graph() noexcept {
