@@ -168,6 +168,15 @@ class Backend {
   virtual void replay() {}
   virtual void abort_capture() {}
 
+  // What the backend did that a caller cannot see from the results: recorded steps replayed, and
+  // linear layers that took the fused cuBLASLt epilogue or fell back to GEMM + bias_act. Counted
+  // since the backend was made; the CPU backend counts nothing (it records and fuses nothing).
+  struct Counters {
+    int64_t graph_replays = 0;
+    int64_t fused_linear = 0, unfused_linear = 0;
+  };
+  virtual Counters counters() const { return {}; }
+
   // ---- data ----
   // x[i, 0:pixels] = images[indices[i], :] / 255 (uint8 data set in backend memory).
   virtual void gather_images(const uint8_t* images, const int32_t* indices, int batch, int pixels,

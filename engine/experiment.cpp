@@ -12,6 +12,7 @@
 #include "engine/evaluate.h"
 #include "engine/io/files.h"
 #include "engine/io/heatmap_svg.h"
+#include "engine/io/loaded_libraries.h"
 #include "engine/movable.h"
 #include "engine/io/safetensors.h"
 #include "engine/progress.h"
@@ -195,6 +196,14 @@ ExperimentResult run_in_folder(const Config& config, const std::string& progress
   metrics["seed"] = config.seed;
   metrics["backend"] = backend->name();
   metrics["device"] = backend->device_description();
+  // Whether the step ran as a recorded CUDA Graph (replays > 0) or op by op, and how many linear
+  // layers took the fused cuBLASLt epilogue: a GPU run that silently fell back shows here.
+  const Backend::Counters counters = backend->counters();
+  metrics["cuda_graph"] = config.cuda_graph;
+  metrics["cuda_graph_replays"] = counters.graph_replays;
+  metrics["linear_fused"] = counters.fused_linear;
+  metrics["linear_unfused"] = counters.unfused_linear;
+  metrics["loaded_libraries"] = loaded_compute_libraries();
   write_file_atomic(dir + "/metrics.json", metrics.dump(2) + "\n");
   result.metrics = metrics;
   return result;

@@ -179,7 +179,11 @@ std::vector<EpochRecord> train(Backend& backend, const Config& config, ModelStat
     backend.accumulate_sum(ws.kl.f32(), batch, sums.as<double>() + 1);
     backend.advance_step(device_state, batch, adam);
   };
+  // Recording waits for one full batch run op by op (the warm-up): every cuBLAS/cuBLASLt plan,
+  // heuristic query and cuDNN first use happens then, outside the capture, where a library may
+  // allocate, synchronise or answer differently than it would while being recorded.
   bool recorded = false, record = config.cuda_graph;
+  int64_t eager_full_steps = 0;
 
   std::vector<EpochRecord> records;
   double first_loss = 0;
@@ -199,8 +203,8 @@ std::vector<EpochRecord> train(Backend& backend, const Config& config, ModelStat
       ++state.step;
       if (batch == capacity && recorded) {
         backend.replay();
-      } else if (batch == capacity && record) {
-        // The first full batch is recorded (where the backend can: the CUDA backend), then run.
+      } else if (batch == capacity && record && eager_full_steps > 0) {
+        // The second full batch is recorded (where the backend can: the CUDA backend), then run.
         try {
           if (backend.begin_capture()) {
             issue_step(batch);
@@ -219,7 +223,8 @@ std::vector<EpochRecord> train(Backend& backend, const Config& config, ModelStat
           issue_step(batch);
         }
       } else {
-        issue_step(batch);  // an epoch's smaller last batch, or recording is off
+        issue_step(batch);  // the warm-up, an epoch's smaller last batch, or recording is off
+        if (batch == capacity) ++eager_full_steps;
       }
 
       bool last = start + capacity >= train.count;

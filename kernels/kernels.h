@@ -28,10 +28,20 @@ void select_batch(const int32_t* order, const StepState* state, int batch, int32
                   cudaStream_t stream);
 void advance_step(StepState* state, int batch, const AdamArgs& args, cudaStream_t stream);
 // bias_act.cu: y = act(y + bias) in place;  dy ← dy ⊙ act'(y), dbias = Σ_rows dy (dbias may be null).
+// The backward cuts the rows into bias_act_backward_chunks(rows, cols, capacity) chunks, a pure
+// function: at least 128 rows a chunk, at most 1024 chunks, and at most capacity / cols of them,
+// capacity = scratch_floats (0 when scratch is null); one chunk when rows ≤ 128 or fewer than two
+// chunks' partials fit. With several chunks, scratch holds their partial sums [chunks, cols] and a
+// second launch adds them up; with one, a single pass writes dbias. dbias null (mask only) needs no
+// scratch, and then only the first two limits apply. The sum's order, so its bits, depends on
+// (rows, cols, capacity) alone.
+constexpr int64_t kBiasActBackwardScratchFloats = int64_t(1) << 18;  // what the CUDA backend allocates once
+RowChunks bias_act_backward_chunks(int rows, int cols, int64_t scratch_floats);
 void bias_act_forward(float* y, int ld, const float* bias, int rows, int cols, Activation act,
                       cudaStream_t stream);
 void bias_act_backward(float* dy, int ld_dy, const float* y, int ld_y, float* dbias, int rows,
-                       int cols, Activation act, cudaStream_t stream);
+                       int cols, Activation act, float* scratch, int64_t scratch_floats,
+                       cudaStream_t stream);
 
 // reparam_kl.cu: z, per-sample KL and the chosen prior mean (forward); dμ, dlog σ² (backward).
 void reparam_kl_forward(const float* mu_logvar, const int32_t* batch_indices, int batch, int latent,

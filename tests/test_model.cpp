@@ -159,6 +159,14 @@ TEST_CASE("a short end-to-end run on real MNIST images lowers the loss and gives
     REQUIRE(result.metrics["test_bce_sampled"].get<double>() < 250);  // untrained is ~545
     REQUIRE(result.metrics["linear_probe_accuracy"].get<double>() > 0.6);
     if (method == "lambdahot") REQUIRE(result.metrics["argmax_accuracy"].get<double>() > 0.5);
+    // what the backend did: the CPU records no step and fuses no linear layer; and where oneDNN came from
+    REQUIRE(result.metrics["cuda_graph_replays"].get<int64_t>() == 0);
+    REQUIRE(result.metrics["linear_fused"].get<int64_t>() == 0);
+    REQUIRE(result.metrics["linear_unfused"].get<int64_t>() == 0);
+    bool dnnl = false;
+    for (const auto& path : result.metrics["loaded_libraries"])
+      dnnl = dnnl || path.get<std::string>().find("libdnnl") != std::string::npos;
+    REQUIRE(dnnl);
     for (const char* file : {"config.json", "metrics.json", "log.jsonl", "weights.safetensors"})
       REQUIRE(::stat((result.run_dir + "/" + file).c_str(), &info) == 0);
     std::string log = read_file(result.run_dir + "/log.jsonl");

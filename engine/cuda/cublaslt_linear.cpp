@@ -7,6 +7,8 @@
 // the layer's bias. FP32 in, FP32 compute (no TF32), as every other GEMM of the engine.
 #include "engine/cuda/cublaslt_linear.h"
 
+#include <utility>
+
 #include "engine/cuda/cuda_check.h"
 #include "engine/error.h"
 
@@ -37,9 +39,23 @@ CublasLtLinear::~CublasLtLinear() {
   if (handle_) cublasLtDestroy(handle_);
 }
 
-CublasLtLinear::Plan* CublasLtLinear::plan_for(int rows, int out, int in, int ld_x, int ld_y,
-                                                Activation act) {
-  auto key = std::make_tuple(rows, out, in, ld_x, ld_y, static_cast<int>(act));
+namespace {
+
+// The alignment every row of a float matrix has: the largest power of two up to 256 that divides
+// both its start address and its row pitch in bytes. What the heuristic may assume of it.
+unsigned alignment_of(const float* matrix, int ld) {
+  const uintptr_t address = reinterpret_cast<uintptr_t>(matrix);
+  const uintptr_t pitch = static_cast<uintptr_t>(ld) * sizeof(float);
+  unsigned alignment = 256;
+  while (alignment > 1 && (address % alignment != 0 || pitch % alignment != 0)) alignment /= 2;
+  return alignment;
+}
+
+}  // namespace
+
+CublasLtLinear::Plan* CublasLtLinear::plan_for(const PlanKey& key) {
+  const auto [rows, out, in, ld_x, ld_y, act_value, align_w, align_x, align_y] = key;
+  const Activation act = static_cast<Activation>(act_value);
   auto found = plans_.find(key);
   if (found != plans_.end()) return found->second.get();
 
@@ -58,16 +74,20 @@ CublasLtLinear::Plan* CublasLtLinear::plan_for(int rows, int out, int in, int ld
   CVAE_CUBLAS_CHECK(cublasLtMatrixLayoutCreate(&plan->x, CUDA_R_32F, in, rows, ld_x));
   CVAE_CUBLAS_CHECK(cublasLtMatrixLayoutCreate(&plan->y, CUDA_R_32F, out, rows, ld_y));
 
-  // Parameters sit at arbitrary float offsets inside the flat buffer: ask only for algorithms that
-  // take 4-byte-aligned pointers, and no more workspace than the backend has.
+  // The pointers' real alignments (A = w, B = x, C = D = y), and no more workspace than the
+  // backend has. The model's tensors start at 256-byte boundaries (engine/model.cpp), so in
+  // training these are 256 (less where a row pitch is less); a view into the middle of a buffer gets what it really has.
   cublasLtMatmulPreference_t preference = nullptr;
   CVAE_CUBLAS_CHECK(cublasLtMatmulPreferenceCreate(&preference));
   const uint64_t workspace_bytes = workspace_bytes_;
-  const uint32_t alignment = 4;
   cublasStatus_t status = cublasLtMatmulPreferenceSetAttribute(
       preference, CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES, &workspace_bytes, sizeof workspace_bytes);
-  for (auto attribute : {CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_A_BYTES, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_B_BYTES,
-                         CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_C_BYTES, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_D_BYTES})
+  const std::pair<cublasLtMatmulPreferenceAttributes_t, uint32_t> alignments[] = {
+      {CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_A_BYTES, align_w},
+      {CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_B_BYTES, align_x},
+      {CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_C_BYTES, align_y},
+      {CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_D_BYTES, align_y}};
+  for (const auto& [attribute, alignment] : alignments)
     if (status == CUBLAS_STATUS_SUCCESS)
       status = cublasLtMatmulPreferenceSetAttribute(preference, attribute, &alignment, sizeof alignment);
   cublasLtMatmulHeuristicResult_t result{};
@@ -90,7 +110,9 @@ CublasLtLinear::Plan* CublasLtLinear::plan_for(int rows, int out, int in, int ld
 bool CublasLtLinear::forward(int rows, int out, int in, const float* x, int ld_x, const float* w,
                              const float* bias, float* y, int ld_y, Activation act) {
   if (rows <= 0 || out <= 0 || in <= 0) return false;
-  Plan* plan = plan_for(rows, out, in, ld_x, ld_y, act);
+  if (reinterpret_cast<uintptr_t>(bias) % kBiasAlignment != 0) return false;
+  Plan* plan = plan_for(PlanKey(rows, out, in, ld_x, ld_y, static_cast<int>(act), alignment_of(w, in),
+                                alignment_of(x, ld_x), alignment_of(y, ld_y)));
   if (!plan->usable) return false;
   // The bias pointer is the one attribute that changes between calls of one shape.
   CVAE_CUBLAS_CHECK(cublasLtMatmulDescSetAttribute(plan->operation, CUBLASLT_MATMUL_DESC_BIAS_POINTER,

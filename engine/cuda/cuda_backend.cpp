@@ -75,6 +75,9 @@ class CudaBackend final : public Backend {
       CVAE_CUBLAS_CHECK(cublasSetPointerMode(cublas_, CUBLAS_POINTER_MODE_HOST));
       // cuBLAS's own workspace, made once: a captured step must not allocate (CUDA Graphs).
       CVAE_CUDA_CHECK(cudaMalloc(&cublas_workspace_, kCublasWorkspaceBytes));
+      // The bias gradient's per-chunk partial sums (kernels/bias_act.cu), made once for the same
+      // reason; a fixed size, so the chunking of a shape never depends on what ran before.
+      CVAE_CUDA_CHECK(cudaMalloc(&bias_partials_, sizeof(float) * kernels::kBiasActBackwardScratchFloats));
       // begin_read's landing place (pinned, so the copy is truly asynchronous) and its event.
       CVAE_CUDA_CHECK(cudaMallocHost(&polled_, kMaxPolledRead));
       CVAE_CUDA_CHECK(cudaEventCreateWithFlags(&polled_arrived_, cudaEventDisableTiming));
@@ -83,11 +86,19 @@ class CudaBackend final : public Backend {
       if (use_cublaslt_)
         fused_linear_ = std::make_unique<CublasLtLinear>(stream_, cublas_workspace_, kCublasWorkspaceBytes);
     } catch (...) {
+      // Nulled as they go, so that nothing here can be destroyed twice.
       if (cublas_) cublasDestroy(cublas_);
       if (cublas_workspace_) cudaFree(cublas_workspace_);
+      if (bias_partials_) cudaFree(bias_partials_);
       if (polled_) cudaFreeHost(polled_);
       if (polled_arrived_) cudaEventDestroy(polled_arrived_);
       cudaStreamDestroy(stream_);
+      cublas_ = nullptr;
+      cublas_workspace_ = nullptr;
+      bias_partials_ = nullptr;
+      polled_ = nullptr;
+      polled_arrived_ = nullptr;
+      stream_ = nullptr;
       throw;
     }
   }
@@ -102,6 +113,7 @@ class CudaBackend final : public Backend {
     fused_linear_.reset();
     report_failure([&] { CVAE_CUBLAS_CHECK(cublasDestroy(cublas_)); });
     if (cublas_workspace_) report_failure([&] { CVAE_CUDA_CHECK(cudaFree(cublas_workspace_)); });
+    if (bias_partials_) report_failure([&] { CVAE_CUDA_CHECK(cudaFree(bias_partials_)); });
     if (polled_) report_failure([&] { CVAE_CUDA_CHECK(cudaFreeHost(polled_)); });
     if (polled_arrived_) report_failure([&] { CVAE_CUDA_CHECK(cudaEventDestroy(polled_arrived_)); });
     report_failure([&] { CVAE_CUDA_CHECK(cudaStreamDestroy(stream_)); });
@@ -121,7 +133,14 @@ class CudaBackend final : public Backend {
                   properties_.multiProcessorCount,
                   static_cast<double>(properties_.totalGlobalMem) / (1024.0 * 1024.0 * 1024.0),
                   driver / 1000, (driver % 1000) / 10, runtime / 1000, (runtime % 1000) / 10);
-    return std::string(text) + ", " + CudnnConvolutions::version();
+    // The library versions loaded at run time (not those built against): cuBLAS and cuDNN come
+    // from the machine, so they are what a result depends on.
+    int major = 0, minor = 0, patch = 0;
+    cublasGetProperty(MAJOR_VERSION, &major);
+    cublasGetProperty(MINOR_VERSION, &minor);
+    cublasGetProperty(PATCH_LEVEL, &patch);
+    return std::string(text) + ", cuBLAS " + std::to_string(major) + "." + std::to_string(minor) +
+           "." + std::to_string(patch) + ", " + CudnnConvolutions::version();
   }
 
   // ---- memory ----
@@ -178,7 +197,13 @@ class CudaBackend final : public Backend {
     if (polled_bytes_ == 0) return false;
     require(bytes == polled_bytes_, "poll_read", "size differs from begin_read's");
     cudaError_t status = cudaEventQuery(polled_arrived_);
-    if (status == cudaErrorNotReady) return false;
+    if (status == cudaErrorNotReady) {
+      // NotReady is an answer, not a failure, but the runtime also leaves it in this thread's
+      // last-error slot, where the next launcher's cudaGetLastError() check would take it for a
+      // failed launch. Clear it here (NotReady is not sticky: nothing else is lost).
+      (void)cudaGetLastError();
+      return false;
+    }
     CVAE_CUDA_CHECK(status);
     std::memcpy(dst_host, polled_, bytes);
     polled_bytes_ = 0;
@@ -210,14 +235,20 @@ class CudaBackend final : public Backend {
   void bias_act_backward(float* dy, int ld_dy, const float* y, int ld_y, float* dbias, int rows,
                          int cols, Activation act) override {
     require(ld_dy >= cols && ld_y >= cols, "bias_act_backward", "ld smaller than cols");
-    kernels::bias_act_backward(dy, ld_dy, y, ld_y, dbias, rows, cols, act, stream_);
+    kernels::bias_act_backward(dy, ld_dy, y, ld_y, dbias, rows, cols, act,
+                               static_cast<float*>(bias_partials_),
+                               kernels::kBiasActBackwardScratchFloats, stream_);
   }
 
   void linear_bias_act(int rows, int out, int in, const float* x, int ld_x, const float* w,
                        const float* bias, float* y, int ld_y, Activation act) override {
     require(rows >= 0 && out >= 0 && in >= 0, "linear_bias_act", "negative size");
     require(ld_x >= in && ld_y >= out, "linear_bias_act", "leading dimension smaller than the row");
-    if (fused_linear_ && fused_linear_->forward(rows, out, in, x, ld_x, w, bias, y, ld_y, act)) return;
+    if (fused_linear_ && fused_linear_->forward(rows, out, in, x, ld_x, w, bias, y, ld_y, act)) {
+      ++counters_.fused_linear;
+      return;
+    }
+    ++counters_.unfused_linear;
     gemm(false, true, rows, out, in, 1.0f, x, ld_x, w, in, 0.0f, y, ld_y);
     bias_act_forward(y, ld_y, bias, rows, out, act);
   }
@@ -260,7 +291,10 @@ class CudaBackend final : public Backend {
   void replay() override {
     require(graph_exec_ != nullptr, "replay", "nothing was captured");
     CVAE_CUDA_CHECK(cudaGraphLaunch(graph_exec_, stream_));
+    ++counters_.graph_replays;
   }
+
+  Counters counters() const override { return counters_; }
 
   void abort_capture() override {
     if (capturing_) {
@@ -428,6 +462,8 @@ class CudaBackend final : public Backend {
   }
   void* grown(void*& buffer, size_t& capacity, size_t bytes) {
     if (bytes > capacity) {
+      // Synchronising, freeing and allocating are all illegal inside a stream capture.
+      require(!capturing_, "scratch", "would grow inside a recorded step");
       if (buffer) {
         CVAE_CUDA_CHECK(cudaStreamSynchronize(stream_));
         CVAE_CUDA_CHECK(cudaFree(buffer));
@@ -451,7 +487,9 @@ class CudaBackend final : public Backend {
   cudaDeviceProp properties_{};
   cudaGraphExec_t graph_exec_ = nullptr;
   bool capturing_ = false;
+  Counters counters_;
   void* cublas_workspace_ = nullptr;
+  void* bias_partials_ = nullptr;        // kernels::kBiasActBackwardScratchFloats floats
   void* polled_ = nullptr;               // pinned host memory for begin_read
   cudaEvent_t polled_arrived_ = nullptr;
   size_t polled_bytes_ = 0;              // 0: no read in flight

@@ -1,9 +1,11 @@
 #include "engine/cuda/cudnn_conv.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <cstdio>
 #include <vector>
 
+#include "engine/cuda/cuda_check.h"
 #include "engine/error.h"
 
 namespace cvae {
@@ -78,21 +80,6 @@ struct CudnnConvolutions::Plan {
 
 namespace {
 
-// The heuristics' ranked list, first entry that is supported, deterministic and FMA; else the
-// first supported one. `what` names the op in the error when nothing is supported.
-template <class Perf>
-const Perf& choose(const std::vector<Perf>& ranked, int returned, const char* what) {
-  const Perf* fallback = nullptr;
-  for (int i = 0; i < returned; ++i) {
-    const Perf& p = ranked[i];
-    if (p.status != CUDNN_STATUS_SUCCESS) continue;
-    if (p.determinism == CUDNN_DETERMINISTIC && p.mathType == CUDNN_FMA_MATH) return p;
-    if (!fallback) fallback = &p;
-  }
-  if (!fallback) fail(std::string("cuDNN: no ") + what + " algorithm supports this convolution");
-  return *fallback;
-}
-
 std::string geometry_text(const ConvGeometry& g) {
   char text[160];
   std::snprintf(text, sizeof text, "batch %d, %dx%dx%d -> %d channels, kernel %d stride %d pad %d",
@@ -101,9 +88,84 @@ std::string geometry_text(const ConvGeometry& g) {
   return text;
 }
 
+const char* forward_name(cudnnConvolutionFwdAlgo_t a) {
+  static const char* names[] = {"IMPLICIT_GEMM", "IMPLICIT_PRECOMP_GEMM", "GEMM", "DIRECT",
+                                "FFT", "FFT_TILING", "WINOGRAD", "WINOGRAD_NONFUSED"};
+  return a >= 0 && a < 8 ? names[a] : "?";
+}
+const char* data_name(cudnnConvolutionBwdDataAlgo_t a) {
+  static const char* names[] = {"ALGO_0", "ALGO_1", "FFT", "FFT_TILING", "WINOGRAD",
+                                "WINOGRAD_NONFUSED"};
+  return a >= 0 && a < 6 ? names[a] : "?";
+}
+const char* filter_name(cudnnConvolutionBwdFilterAlgo_t a) {
+  static const char* names[] = {"ALGO_0", "ALGO_1", "FFT", "ALGO_3", "WINOGRAD_NONFUSED",
+                                "WINOGRAD", "FFT_TILING"};
+  return a >= 0 && a < 7 ? names[a] : "?";
+}
+
+// Device memory for the trial runs of prepare(), freed when it goes (set-up only).
+class TrialMemory {
+ public:
+  TrialMemory() = default;
+  TrialMemory(const TrialMemory&) = delete;
+  TrialMemory& operator=(const TrialMemory&) = delete;
+  ~TrialMemory() {
+    for (void* p : blocks_) cudaFree(p);
+  }
+  void* zeros(size_t bytes, cudaStream_t stream) {
+    void* p = nullptr;
+    CVAE_CUDA_CHECK(cudaMalloc(&p, std::max<size_t>(bytes, 256)));
+    blocks_.push_back(p);
+    CVAE_CUDA_CHECK(cudaMemsetAsync(p, 0, std::max<size_t>(bytes, 256), stream));
+    return p;
+  }
+
+ private:
+  std::vector<void*> blocks_;
+};
+
+// Runs `issue` once on the stream and waits: true when cuDNN accepted it and it ran. A refusal
+// (NOT_SUPPORTED, EXECUTION_FAILED, …) is an answer here, not an error: the next algorithm is
+// tried. A fault that kills the context still surfaces at the next checked call.
+template <class Issue>
+bool runs(const Issue& issue, cudaStream_t stream) {
+  if (issue() != CUDNN_STATUS_SUCCESS) return false;
+  cudaError_t done = cudaStreamSynchronize(stream);
+  if (done != cudaSuccess) {
+    (void)cudaGetLastError();
+    return false;
+  }
+  return true;
+}
+
+// The first algorithm of the heuristic's ranked list that is deterministic (the same bits on every
+// run, which the recorded-step tests and a reproducible run need), whose workspace query succeeds,
+// fits `max_bytes`, and which runs once (try_run). The perf struct's mathType is not a filter: the
+// descriptor forces FMA math, which governs what runs. *chosen_bytes gets its workspace size.
+template <class Perf, class Workspace, class TryRun>
+const Perf* first_that_runs(const std::vector<Perf>& ranked, int returned, size_t max_bytes,
+                            const Workspace& workspace_of, const TryRun& try_run,
+                            size_t* chosen_bytes) {
+  for (int i = 0; i < returned; ++i) {
+    const Perf& p = ranked[i];
+    if (p.status != CUDNN_STATUS_SUCCESS || p.determinism != CUDNN_DETERMINISTIC) continue;
+    size_t bytes = 0;
+    if (workspace_of(p.algo, &bytes) != CUDNN_STATUS_SUCCESS || bytes > max_bytes) continue;
+    if (!try_run(p.algo, bytes)) continue;
+    *chosen_bytes = bytes;
+    return &p;
+  }
+  return nullptr;
+}
+
+const char* math_name(cudnnMathType_t m) {
+  return m == CUDNN_FMA_MATH ? "FMA" : m == CUDNN_DEFAULT_MATH ? "default" : "tensor-op";
+}
+
 }  // namespace
 
-CudnnConvolutions::CudnnConvolutions(cudaStream_t stream) {
+CudnnConvolutions::CudnnConvolutions(cudaStream_t stream) : stream_(stream) {
   CVAE_CUDNN_CHECK(cudnnCreate(&handle_));
   try {
     CVAE_CUDNN_CHECK(cudnnSetStream(handle_, stream));
@@ -124,47 +186,105 @@ std::string CudnnConvolutions::version() {
          std::to_string(v % 100);
 }
 
+// For each op: the heuristic's ranking, then the first deterministic algorithm that really runs
+// (once, on zeros, at set-up), so that neither the recorded step nor an eager step meets an
+// algorithm cuDNN refuses at execution. The choice is logged, one line per geometry.
 size_t CudnnConvolutions::prepare(const ConvGeometry& g) {
   check_conv_geometry(g, "conv_prepare");
   auto plan = std::make_unique<Plan>(g);
+  Plan& p = *plan;
+  TrialMemory memory;
+  float* x = static_cast<float*>(memory.zeros(sizeof(float) * g.x_count(), stream_));
+  float* w = static_cast<float*>(memory.zeros(sizeof(float) * g.w_count(), stream_));
+  float* y = static_cast<float*>(memory.zeros(sizeof(float) * g.y_count(), stream_));
+  void* trial_workspace = nullptr;
+  size_t trial_bytes = 0;
+  auto workspace = [&](size_t bytes) {
+    if (bytes > trial_bytes) {
+      trial_workspace = memory.zeros(bytes, stream_);
+      trial_bytes = bytes;
+    }
+    return trial_workspace;
+  };
+  const float one = 1.0f, zero = 0.0f;
+  const size_t no_limit = SIZE_MAX;
+  const std::string where = geometry_text(g);
+  std::string math;
   {
     int returned = 0;
     std::vector<cudnnConvolutionFwdAlgoPerf_t> ranked(CUDNN_CONVOLUTION_FWD_ALGO_COUNT);
     CVAE_CUDNN_CHECK(cudnnGetConvolutionForwardAlgorithm_v7(
-        handle_, plan->x, plan->w, plan->conv, plan->y, static_cast<int>(ranked.size()), &returned,
-        ranked.data()));
-    plan->forward_algo = choose(ranked, returned, "forward").algo;
-    CVAE_CUDNN_CHECK(cudnnGetConvolutionForwardWorkspaceSize(
-        handle_, plan->x, plan->w, plan->conv, plan->y, plan->forward_algo, &plan->forward_bytes));
+        handle_, p.x, p.w, p.conv, p.y, static_cast<int>(ranked.size()), &returned, ranked.data()));
+    const auto* chosen = first_that_runs(
+        ranked, returned, no_limit,
+        [&](cudnnConvolutionFwdAlgo_t a, size_t* bytes) {
+          return cudnnGetConvolutionForwardWorkspaceSize(handle_, p.x, p.w, p.conv, p.y, a, bytes);
+        },
+        [&](cudnnConvolutionFwdAlgo_t a, size_t bytes) {
+          void* ws = workspace(bytes);
+          return runs([&] { return cudnnConvolutionForward(handle_, &one, p.x, x, p.w, w, p.conv, a, ws,
+                                                           bytes, &zero, p.y, y); }, stream_);
+        },
+        &p.forward_bytes);
+    if (!chosen) fail("cuDNN: no deterministic forward algorithm runs for this convolution (" + where + ")");
+    p.forward_algo = chosen->algo;
+    math = math_name(chosen->mathType);
   }
   {
     int returned = 0;
     std::vector<cudnnConvolutionBwdDataAlgoPerf_t> ranked(CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT);
     CVAE_CUDNN_CHECK(cudnnGetConvolutionBackwardDataAlgorithm_v7(
-        handle_, plan->w, plan->y, plan->conv, plan->x, static_cast<int>(ranked.size()), &returned,
-        ranked.data()));
-    plan->data_algo = choose(ranked, returned, "backward-data").algo;
-    CVAE_CUDNN_CHECK(cudnnGetConvolutionBackwardDataWorkspaceSize(
-        handle_, plan->w, plan->y, plan->conv, plan->x, plan->data_algo, &plan->data_bytes));
+        handle_, p.w, p.y, p.conv, p.x, static_cast<int>(ranked.size()), &returned, ranked.data()));
+    const auto* chosen = first_that_runs(
+        ranked, returned, no_limit,
+        [&](cudnnConvolutionBwdDataAlgo_t a, size_t* bytes) {
+          return cudnnGetConvolutionBackwardDataWorkspaceSize(handle_, p.w, p.y, p.conv, p.x, a, bytes);
+        },
+        [&](cudnnConvolutionBwdDataAlgo_t a, size_t bytes) {
+          void* ws = workspace(bytes);
+          return runs([&] { return cudnnConvolutionBackwardData(handle_, &one, p.w, w, p.y, y, p.conv, a,
+                                                                ws, bytes, &zero, p.x, x); }, stream_);
+        },
+        &p.data_bytes);
+    if (!chosen) fail("cuDNN: no deterministic backward-data algorithm runs for this convolution (" + where + ")");
+    p.data_algo = chosen->algo;
+    math += std::string("/") + math_name(chosen->mathType);
   }
   {
     int returned = 0;
-    std::vector<cudnnConvolutionBwdFilterAlgoPerf_t> ranked(
-        CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT);
+    std::vector<cudnnConvolutionBwdFilterAlgoPerf_t> ranked(CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT);
     CVAE_CUDNN_CHECK(cudnnGetConvolutionBackwardFilterAlgorithm_v7(
-        handle_, plan->x, plan->y, plan->conv, plan->w, static_cast<int>(ranked.size()), &returned,
-        ranked.data()));
-    plan->filter_algo = choose(ranked, returned, "backward-filter").algo;
-    CVAE_CUDNN_CHECK(cudnnGetConvolutionBackwardFilterWorkspaceSize(
-        handle_, plan->x, plan->y, plan->conv, plan->w, plan->filter_algo, &plan->filter_bytes));
+        handle_, p.x, p.y, p.conv, p.w, static_cast<int>(ranked.size()), &returned, ranked.data()));
+    const auto* chosen = first_that_runs(
+        ranked, returned, no_limit,
+        [&](cudnnConvolutionBwdFilterAlgo_t a, size_t* bytes) {
+          return cudnnGetConvolutionBackwardFilterWorkspaceSize(handle_, p.x, p.y, p.conv, p.w, a, bytes);
+        },
+        [&](cudnnConvolutionBwdFilterAlgo_t a, size_t bytes) {
+          void* ws = workspace(bytes);
+          return runs([&] { return cudnnConvolutionBackwardFilter(handle_, &one, p.x, x, p.y, y, p.conv, a,
+                                                                  ws, bytes, &zero, p.w, w); }, stream_);
+        },
+        &p.filter_bytes);
+    if (!chosen) fail("cuDNN: no deterministic backward-filter algorithm runs for this convolution (" + where + ")");
+    p.filter_algo = chosen->algo;
+    math += std::string("/") + math_name(chosen->mathType);
   }
-  size_t bytes = plan->largest_bytes();
+  std::fprintf(stderr,
+               "cuDNN: %s: forward %s (%zu B), backward-data %s (%zu B), backward-filter %s "
+               "(%zu B); deterministic, reported math %s, descriptor FMA\n",
+               where.c_str(), forward_name(p.forward_algo), p.forward_bytes, data_name(p.data_algo),
+               p.data_bytes, filter_name(p.filter_algo), p.filter_bytes, math.c_str());
+  size_t bytes = p.largest_bytes();
   plans_[g.key()] = std::move(plan);
   return bytes;
 }
 
 // A prepared geometry, or (first use of a smaller batch, e.g. an epoch's last one) descriptors for
-// this batch with the algorithms of the nearest larger prepared batch: host work only.
+// this batch with the algorithms of the nearest larger prepared batch: host work only. Each
+// algorithm is kept where cuDNN still takes it at this batch within the larger batch's scratch;
+// otherwise the heuristic's first deterministic one that fits is taken instead (not tried: this
+// runs inside training, where an untried algorithm that fails stops the run with cuDNN's error).
 const CudnnConvolutions::Plan& CudnnConvolutions::plan_for(const ConvGeometry& g, const char* op) {
   auto found = plans_.find(g.key());
   if (found != plans_.end()) return *found->second;
@@ -184,16 +304,56 @@ const CudnnConvolutions::Plan& CudnnConvolutions::plan_for(const ConvGeometry& g
     fail(std::string("cuda backend: ") + op + ": convolution not prepared (" + geometry_text(g) +
          "); call conv_prepare at set-up");
   auto plan = std::make_unique<Plan>(g);
-  plan->forward_algo = larger->forward_algo;
-  plan->data_algo = larger->data_algo;
-  plan->filter_algo = larger->filter_algo;
-  CVAE_CUDNN_CHECK(cudnnGetConvolutionForwardWorkspaceSize(
-      handle_, plan->x, plan->w, plan->conv, plan->y, plan->forward_algo, &plan->forward_bytes));
-  CVAE_CUDNN_CHECK(cudnnGetConvolutionBackwardDataWorkspaceSize(
-      handle_, plan->w, plan->y, plan->conv, plan->x, plan->data_algo, &plan->data_bytes));
-  CVAE_CUDNN_CHECK(cudnnGetConvolutionBackwardFilterWorkspaceSize(
-      handle_, plan->x, plan->y, plan->conv, plan->w, plan->filter_algo, &plan->filter_bytes));
-  const Plan& made = *plan;
+  Plan& p = *plan;
+  const size_t limit = larger->largest_bytes();
+  const std::string where = geometry_text(g);
+  auto untried = [](auto, size_t) { return true; };
+  {
+    auto workspace_of = [&](cudnnConvolutionFwdAlgo_t a, size_t* bytes) {
+      return cudnnGetConvolutionForwardWorkspaceSize(handle_, p.x, p.w, p.conv, p.y, a, bytes);
+    };
+    p.forward_algo = larger->forward_algo;
+    if (workspace_of(p.forward_algo, &p.forward_bytes) != CUDNN_STATUS_SUCCESS || p.forward_bytes > limit) {
+      int returned = 0;
+      std::vector<cudnnConvolutionFwdAlgoPerf_t> ranked(CUDNN_CONVOLUTION_FWD_ALGO_COUNT);
+      CVAE_CUDNN_CHECK(cudnnGetConvolutionForwardAlgorithm_v7(
+          handle_, p.x, p.w, p.conv, p.y, static_cast<int>(ranked.size()), &returned, ranked.data()));
+      const auto* chosen = first_that_runs(ranked, returned, limit, workspace_of, untried, &p.forward_bytes);
+      if (!chosen) fail(std::string("cuDNN: ") + op + ": no deterministic forward algorithm fits (" + where + ")");
+      p.forward_algo = chosen->algo;
+    }
+  }
+  {
+    auto workspace_of = [&](cudnnConvolutionBwdDataAlgo_t a, size_t* bytes) {
+      return cudnnGetConvolutionBackwardDataWorkspaceSize(handle_, p.w, p.y, p.conv, p.x, a, bytes);
+    };
+    p.data_algo = larger->data_algo;
+    if (workspace_of(p.data_algo, &p.data_bytes) != CUDNN_STATUS_SUCCESS || p.data_bytes > limit) {
+      int returned = 0;
+      std::vector<cudnnConvolutionBwdDataAlgoPerf_t> ranked(CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT);
+      CVAE_CUDNN_CHECK(cudnnGetConvolutionBackwardDataAlgorithm_v7(
+          handle_, p.w, p.y, p.conv, p.x, static_cast<int>(ranked.size()), &returned, ranked.data()));
+      const auto* chosen = first_that_runs(ranked, returned, limit, workspace_of, untried, &p.data_bytes);
+      if (!chosen) fail(std::string("cuDNN: ") + op + ": no deterministic backward-data algorithm fits (" + where + ")");
+      p.data_algo = chosen->algo;
+    }
+  }
+  {
+    auto workspace_of = [&](cudnnConvolutionBwdFilterAlgo_t a, size_t* bytes) {
+      return cudnnGetConvolutionBackwardFilterWorkspaceSize(handle_, p.x, p.y, p.conv, p.w, a, bytes);
+    };
+    p.filter_algo = larger->filter_algo;
+    if (workspace_of(p.filter_algo, &p.filter_bytes) != CUDNN_STATUS_SUCCESS || p.filter_bytes > limit) {
+      int returned = 0;
+      std::vector<cudnnConvolutionBwdFilterAlgoPerf_t> ranked(CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT);
+      CVAE_CUDNN_CHECK(cudnnGetConvolutionBackwardFilterAlgorithm_v7(
+          handle_, p.x, p.y, p.conv, p.w, static_cast<int>(ranked.size()), &returned, ranked.data()));
+      const auto* chosen = first_that_runs(ranked, returned, limit, workspace_of, untried, &p.filter_bytes);
+      if (!chosen) fail(std::string("cuDNN: ") + op + ": no deterministic backward-filter algorithm fits (" + where + ")");
+      p.filter_algo = chosen->algo;
+    }
+  }
+  const Plan& made = p;
   plans_[g.key()] = std::move(plan);
   return made;
 }

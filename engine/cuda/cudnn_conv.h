@@ -26,8 +26,10 @@ class CudnnConvolutions {
   CudnnConvolutions(const CudnnConvolutions&) = delete;
   CudnnConvolutions& operator=(const CudnnConvolutions&) = delete;
 
-  // Chooses deterministic FP32 (no TF32) algorithms for g and returns the scratch bytes the three
-  // ops need at this batch size. Smaller batches of the same geometry reuse these algorithms.
+  // Chooses deterministic FP32 (no TF32) algorithms for g — each tried once on zeros, those cuDNN
+  // refuses to run dropped — logs the choice on stderr and returns the scratch bytes the three
+  // ops need at this batch size. Smaller batches of the same geometry reuse these algorithms where
+  // cuDNN takes them within that scratch.
   size_t prepare(const ConvGeometry& g);
   void forward(const ConvGeometry& g, const float* x, const float* w, float* y, void* scratch,
                size_t scratch_bytes);
@@ -43,6 +45,7 @@ class CudnnConvolutions {
   struct Plan;
   const Plan& plan_for(const ConvGeometry& g, const char* op);
   cudnnHandle_t handle_ = nullptr;
+  cudaStream_t stream_;
   std::map<decltype(ConvGeometry().key()), std::unique_ptr<Plan>> plans_;
 };
 

@@ -14,9 +14,11 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cfloat>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <limits>
 #include <string>
 #include <vector>
@@ -130,7 +132,7 @@ TEST_CASE("emulated bias + ReLU backward masks exactly as the CPU and sums dbias
           std::vector<float> ref_dy = dy;
           std::vector<float> dbias(cols + 1, kNaN), ref_dbias = dbias;
           kernels::bias_act_backward(dy.data(), ld_dy, y.data(), ld_y, with_dbias ? dbias.data() : nullptr,
-                                     rows, cols, act, kStream);
+                                     rows, cols, act, nullptr, 0, kStream);
           cpu::bias_act_backward<float>(ref_dy.data(), ld_dy, y.data(), ld_y,
                                         with_dbias ? ref_dbias.data() : nullptr, rows, cols, act);
           check_exact(dy, ref_dy, "masked dy");
@@ -142,6 +144,125 @@ TEST_CASE("emulated bias + ReLU backward masks exactly as the CPU and sums dbias
         }
       }
     }
+  }
+}
+
+namespace {
+
+// One backward through the chunked path (scratch of `capacity` floats, poisoned, with one more
+// beyond it that must stay NaN) against the CPU twin: the mask exactly, dbias within the float
+// summation bound of the existing test. Returns the kernel's dbias (NaN-poisoned beyond cols).
+std::vector<float> check_chunked_backward(int rows, int cols, Activation act, bool with_dbias,
+                                          int64_t capacity) {
+  CAPTURE(int(act), rows, cols, with_dbias, capacity);
+  const int ld_dy = cols + 3, ld_y = cols + 1;
+  std::vector<float> dy = random_floats(size_t(rows) * ld_dy, 14, -1, 1);
+  std::vector<float> y = random_floats(size_t(rows) * ld_y, 15, -1, 1);
+  for (size_t i = 0; i < y.size(); i += 5) y[i] = 0.0f;  // the kink: relu'(0) = 0
+  for (int r = 0; r < rows; ++r)
+    for (int c = cols; c < ld_dy; ++c) dy[size_t(r) * ld_dy + c] = kNaN;
+  std::vector<float> ref_dy = dy;
+  std::vector<float> dbias(cols + 1, kNaN), ref_dbias = dbias;
+  std::vector<float> scratch(size_t(capacity) + 1, kNaN);
+  kernels::bias_act_backward(dy.data(), ld_dy, y.data(), ld_y, with_dbias ? dbias.data() : nullptr,
+                             rows, cols, act, scratch.data(), capacity, kStream);
+  cpu::bias_act_backward<float>(ref_dy.data(), ld_dy, y.data(), ld_y,
+                                with_dbias ? ref_dbias.data() : nullptr, rows, cols, act);
+  check_exact(dy, ref_dy, "masked dy");
+  REQUIRE(std::isnan(scratch[size_t(capacity)]));  // nothing written beyond the capacity
+  if (!with_dbias)  // mask only: no partials
+    REQUIRE(std::all_of(scratch.begin(), scratch.end(), [](float v) { return std::isnan(v); }));
+  std::vector<double> magnitude(cols + 1, 0.0);
+  for (int r = 0; r < rows; ++r)
+    for (int c = 0; c < cols; ++c) magnitude[c] += std::fabs(ref_dy[size_t(r) * ld_dy + c]);
+  check_close(dbias, ref_dbias, [&](size_t c) { return 1e-5 + (rows + 4) * kEps * magnitude[c]; },
+              "dbias");
+  return dbias;
+}
+
+}  // namespace
+
+TEST_CASE("emulated bias backward's chunk rule: at least 128 rows a chunk, at most 1024 chunks, "
+          "and no more partials than the scratch holds",
+          "[emulated][bias_act]") {
+  const int64_t cap = kernels::kBiasActBackwardScratchFloats;
+  auto chunks = [](int rows, int cols, int64_t scratch) {
+    const kernels::RowChunks c = kernels::bias_act_backward_chunks(rows, cols, scratch);
+    return std::vector<int>{c.rows_per_chunk, c.count};
+  };
+  // the review's shapes: a conv bias of 1 and of 32 channels
+  REQUIRE(chunks(100352, 1, cap) == std::vector<int>{128, 784});
+  REQUIRE(chunks(25088, 32, cap) == std::vector<int>{128, 196});
+  REQUIRE(chunks(1 << 20, 1, cap) == std::vector<int>{1024, 1024});         // the chunk cap
+  REQUIRE(chunks(1 << 20, 1000, cap) == std::vector<int>{4003, 262});       // the capacity
+  REQUIRE(chunks(129, 33, cap) == std::vector<int>{128, 2});                // a last chunk of 1 row
+  REQUIRE(chunks(128, 5, cap)[1] == 1);                                      // too short to split
+  REQUIRE(chunks(5000, 7, 0)[1] == 1);                                       // no scratch
+  REQUIRE(chunks(5000, 600, 1000)[1] == 1);                                  // room for one chunk
+  REQUIRE(chunks(0, 5, cap)[1] == 1);                                        // rows = 0: one pass
+  for (int rows : {1, 127, 128, 129, 255, 256, 257, 1000, 4097, 100000, 131073, 2000000}) {
+    for (int cols : {1, 2, 33, 512, 5000}) {
+      for (int64_t scratch : {int64_t(0), int64_t(1), int64_t(100), int64_t(4099), cap}) {
+        CAPTURE(rows, cols, scratch);
+        const kernels::RowChunks c = kernels::bias_act_backward_chunks(rows, cols, scratch);
+        REQUIRE(c.count >= 1);
+        REQUIRE(int64_t(c.count) * c.rows_per_chunk >= rows);        // every row in a chunk
+        REQUIRE(int64_t(c.count - 1) * c.rows_per_chunk < rows);     // no empty chunk
+        if (c.count > 1) {
+          REQUIRE(c.rows_per_chunk >= 128);
+          REQUIRE(c.count <= 1024);
+          REQUIRE(int64_t(c.count) * cols <= scratch);
+        }
+      }
+    }
+  }
+}
+
+TEST_CASE("emulated bias backward split over row chunks matches the CPU: one column, odd columns, "
+          "a short last chunk, a scratch that limits the chunks, mask only, rows = 0",
+          "[emulated][bias_act]") {
+  const int64_t cap = kernels::kBiasActBackwardScratchFloats;
+  struct Shape {
+    int rows, cols;
+    int64_t capacity;
+    int expected_chunks;
+  };
+  const Shape shapes[] = {
+      {3000, 1, cap, 24},     // 23 chunks of 128 and one of 56
+      {1000, 33, cap, 8},     // two column blocks, the second with one live column
+      {129, 33, cap, 2},      // the last chunk a single row
+      {700, 70, 3 * 70 + 5, 3},  // the capacity limits the chunks to 3 (of 234, 234, 232 rows)
+      {1500, 40, 40, 1},      // room for one chunk only: the single pass
+  };
+  for (const Shape& shape : shapes) {
+    REQUIRE(kernels::bias_act_backward_chunks(shape.rows, shape.cols, shape.capacity).count ==
+            shape.expected_chunks);
+    for (Activation act : {Activation::none, Activation::relu})
+      for (bool with_dbias : {true, false})
+        check_chunked_backward(shape.rows, shape.cols, act, with_dbias, shape.capacity);
+  }
+  // rows = 0: dbias = 0, and the rest left alone
+  std::vector<float> dbias = check_chunked_backward(0, 33, Activation::relu, true, cap);
+  for (int c = 0; c < 33; ++c) REQUIRE(dbias[c] == 0.0f);
+  REQUIRE(std::isnan(dbias[33]));
+}
+
+TEST_CASE("emulated bias backward gives the same bits on every run, split or not", "[emulated][bias_act]") {
+  for (int64_t capacity : {int64_t(0), kernels::kBiasActBackwardScratchFloats}) {
+    CAPTURE(capacity);
+    const int rows = 2000, cols = 3, ld = cols;
+    const std::vector<float> dy = random_floats(size_t(rows) * ld, 16, -1, 1);
+    const std::vector<float> y = random_floats(size_t(rows) * ld, 17, -1, 1);
+    std::vector<float> runs[2];
+    for (std::vector<float>& dbias : runs) {
+      std::vector<float> grad = dy;
+      std::vector<float> scratch(size_t(capacity), kNaN);
+      dbias.assign(cols, kNaN);
+      kernels::bias_act_backward(grad.data(), ld, y.data(), ld, dbias.data(), rows, cols,
+                                 Activation::relu, capacity ? scratch.data() : nullptr, capacity,
+                                 kStream);
+    }
+    REQUIRE(std::memcmp(runs[0].data(), runs[1].data(), sizeof(float) * cols) == 0);
   }
 }
 

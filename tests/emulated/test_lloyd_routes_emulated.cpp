@@ -1,7 +1,9 @@
 // The k-means kernels beyond the direct Lloyd iteration, compiled against the CUDA emulation and
 // checked against the CPU reference:
 //   - k-means++ seeding (kernels/kmeans_plus_plus.cu) picks exactly the CPU's points, within one
-//     chunk and across many, for K = 1, K = n and points that all coincide (the draw with Σ D = 0);
+//     chunk and across many, for K = 1, K = n and points that all coincide (the draw with Σ D = 0),
+//     and where the running sum crosses the target at the edges of the choose warp's work: a
+//     group's last lane, a partial last group, a chunk's first row, either pass over the chunks;
 //   - the GEMM route of the assignment (kernels/lloyd.cu: squared_norms + lloyd_assign_from_dots,
 //     with the dot products a GEMM would give) assigns as the direct route wherever the two nearest
 //     centroids are not within rounding of each other, keeps the lowest index on an exact tie, and
@@ -77,6 +79,45 @@ TEST_CASE("emulated k-means++ on coinciding points draws uniformly, as the CPU",
   kernels::kmeans_plus_plus(points.data(), n, dim, dim, k, 3, centres.data(), scratch.data(), kStream);
   cpu::kmeans_plus_plus(points.data(), n, dim, dim, k, 3, ref.data());
   check_exact(centres, ref, "centres");
+}
+
+TEST_CASE("emulated k-means++ picks the CPU's point where the sum crosses on a group's last lane, "
+          "in a partial last group and across chunks",
+          "[emulated][kmeans]") {
+  // 8,500 points: 34 chunks of 256 rows (row_chunks_for), the last of 52 rows, so its second
+  // group of 32 has 20; and 34 chunk totals, two more than one pass of the warp over them.
+  const int n = 8500, dim = 2, ld = 3, k = 3;
+  REQUIRE(kernels::row_chunks_for(n).rows_per_chunk == 256);
+  REQUIRE(kernels::row_chunks_for(n).count == 34);
+  // rows: a chunk's first row (a chunk boundary), a group's last lane and the next group's first,
+  // a full chunk's last row, chunk 31 (the last lane of the warp's first pass over the chunk
+  // totals) and chunks 32 and 33 (its second pass), the partial last group's first row and the
+  // last row of all
+  for (int64_t s : {int64_t(0), int64_t(31), int64_t(32), int64_t(255), int64_t(256), int64_t(287),
+                    int64_t(31 * 256 + 31), int64_t(32 * 256), int64_t(32 * 256 + 63),
+                    int64_t(33 * 256 + 31), int64_t(33 * 256 + 32), int64_t(n - 1)}) {
+    CAPTURE(s);
+    // Every point within [-1, 1]² but p_s, far out: its D (~2·10⁶) outweighs all the others
+    // together (< 8n), so centre 1 is p_s whenever u₁ lies within (0.1, 0.9) and centre 0 is
+    // another point. The first seed for which both hold:
+    uint64_t seed = 1;
+    for (;; ++seed) {
+      const RngPosition at{seed, RngStream::kmeans_init, 0};
+      const double u1 = uniform_at(at, 1, 0);
+      if (int64_t(uniform_at(at, 0, 0) * n) != s && u1 > 0.1 && u1 < 0.9) break;
+    }
+    std::vector<float> points = random_floats(size_t(n) * ld, 81, -1, 1);
+    points[size_t(s) * ld] = 1000.0f;
+    points[size_t(s) * ld + 1] = -1000.0f;
+    std::vector<float> centres(size_t(k) * dim + 1, kNaN), ref = centres;
+    std::vector<double> scratch(size_t(kernels::kmeans_plus_plus_scratch_doubles(n)));
+    kernels::kmeans_plus_plus(points.data(), n, dim, ld, k, seed, centres.data(), scratch.data(),
+                              kStream);
+    cpu::kmeans_plus_plus(points.data(), n, dim, ld, k, seed, ref.data());
+    REQUIRE(ref[dim] == 1000.0f);  // the CPU took p_s as centre 1: the case is the one meant
+    REQUIRE(ref[dim + 1] == -1000.0f);
+    check_exact(centres, ref, "centres");
+  }
 }
 
 TEST_CASE("emulated GEMM-route assignment agrees with the direct route, lowest index on exact ties",

@@ -1,12 +1,16 @@
 // The t-SNE gradient's sums (kernels/tsne_forces.cu) compiled against the CUDA emulation, against
-// the CPU reference (engine/cpu/tsne_forces.h): point counts below, at and above the 128-point tile,
-// rows of P with no entries, and outputs poisoned with NaN. Both sum each point's terms over j in
-// index order in double; tolerance 1e-12 relative to the sum of the terms' magnitudes.
+// the CPU reference (engine/cpu/tsne_forces.h): point counts below, at and above the kernel's
+// 32-point blocks and 8-slice split of j (fewer points than slices, slices with a partial last
+// round, a 1-point last block), rows of P with no entries, and outputs poisoned with NaN. The CPU
+// sums each point's terms over j in index order, the kernel in 8 consecutive slices added in
+// order, both in double; tolerance 1e-12 relative to the sum of the terms' magnitudes. The kernel
+// gives the same bits on every run.
 #include "kernels/kernels.h"
 
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <vector>
 
@@ -15,9 +19,10 @@
 
 using namespace cvae;
 
-TEST_CASE("emulated t-SNE forces equal the CPU's: partial tiles, empty rows of P", "[emulated][tsne]") {
+TEST_CASE("emulated t-SNE forces equal the CPU's: partial blocks and slices, empty rows of P",
+          "[emulated][tsne]") {
   const double nan = std::numeric_limits<double>::quiet_NaN();
-  for (int n : {1, 2, 127, 128, 129, 300}) {
+  for (int n : {1, 2, 5, 8, 9, 31, 32, 33, 127, 128, 129, 257, 300, 1000}) {
     CAPTURE(n);
     std::vector<double> y = test::random_values(size_t(2) * n, 40 + n, -20, 20);
     // P: point i has (i % 4) entries (none for every fourth point), columns ascending
@@ -57,5 +62,28 @@ TEST_CASE("emulated t-SNE forces equal the CPU's: partial tiles, empty rows of P
       for (int i = 0; i < n; ++i) total += sum_q[i];
       REQUIRE(total > 0);
     }
+  }
+}
+
+TEST_CASE("emulated t-SNE forces give the same bits on every run", "[emulated][tsne]") {
+  const int n = 333;  // 11 blocks, the last of 13 points; slices of 42 points, the last of 39
+  std::vector<double> y = test::random_values(size_t(2) * n, 60, -20, 20);
+  std::vector<int64_t> row_start(n + 1);
+  std::vector<int32_t> column(n);
+  std::vector<double> value = test::random_values(n, 61, 0, 1e-3);
+  for (int i = 0; i < n; ++i) {
+    row_start[i] = i;
+    column[i] = (i + 5) % n;
+  }
+  row_start[n] = n;
+  std::vector<double> runs[2][3];
+  for (auto& run : runs) {
+    for (auto& out : run) out.assign(2 * n, std::numeric_limits<double>::quiet_NaN());
+    kernels::tsne_forces(y.data(), n, row_start.data(), column.data(), value.data(), run[0].data(),
+                         run[1].data(), run[2].data(), nullptr);
+  }
+  for (int k = 0; k < 3; ++k) {
+    CAPTURE(k);
+    REQUIRE(std::memcmp(runs[0][k].data(), runs[1][k].data(), sizeof(double) * 2 * n) == 0);
   }
 }
