@@ -29,6 +29,11 @@ int main(int argc, char** argv) {
   }
   try {
     std::string first = argv[1];
+    for (int i = 2; i < argc; ++i)
+      if (std::string(argv[i]).rfind("resume=", 0) == 0)
+        throw cvae::Error(std::string("argument '") + argv[i] +
+                          "': resume= comes first and alone, without a config (the run folder has its own): "
+                          "clustervae-train resume=RUN_DIR [epochs=N ...]");
     cvae::ExperimentResult result;
     if (first.rfind("resume=", 0) == 0) {
       std::vector<std::string> overrides(argv + 2, argv + argc);

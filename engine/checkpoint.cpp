@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <utility>
 
 #include <nlohmann/json.hpp>
 
@@ -61,6 +62,32 @@ std::string encode_checkpoint(Backend& backend, const ModelState& state, const C
   return encode_safetensors(tensors, metadata);
 }
 
+namespace {
+
+// The metadata's step and epoch, checked.
+std::pair<int64_t, int> step_and_epoch(const SafetensorsFile& file, const std::string& path) {
+  auto step_it = file.metadata.find("step");
+  auto epoch_it = file.metadata.find("epoch");
+  if (step_it == file.metadata.end() || epoch_it == file.metadata.end())
+    fail(path + ": metadata lacks step or epoch");
+  int64_t step = 0;
+  int epoch = 0;
+  try {
+    step = std::stoll(step_it->second);
+    epoch = std::stoi(epoch_it->second);
+  } catch (const std::exception&) {
+    fail(path + ": metadata step or epoch is not a number");
+  }
+  if (step < 0 || epoch < 0) fail(path + ": metadata step or epoch is negative");
+  return {step, epoch};
+}
+
+}  // namespace
+
+int checkpoint_epoch(const std::string& path) {
+  return step_and_epoch(read_safetensors(path), path).second;
+}
+
 int restore_checkpoint(Backend& backend, ModelState& state, const std::string& path) {
   SafetensorsFile file = read_safetensors(path);
   std::vector<float> params(state.layout.total, 0.0f);
@@ -76,19 +103,7 @@ int restore_checkpoint(Backend& backend, ModelState& state, const std::string& p
         file, "prior.means", {state.prior->num_means(), state.shape.latent}, path);
     state.prior->set_means(means.values);
   }
-  auto step_it = file.metadata.find("step");
-  auto epoch_it = file.metadata.find("epoch");
-  if (step_it == file.metadata.end() || epoch_it == file.metadata.end())
-    fail(path + ": metadata lacks step or epoch");
-  int64_t step = 0;
-  int epoch = 0;
-  try {
-    step = std::stoll(step_it->second);
-    epoch = std::stoi(epoch_it->second);
-  } catch (const std::exception&) {
-    fail(path + ": metadata step or epoch is not a number");
-  }
-  if (step < 0 || epoch < 0) fail(path + ": metadata step or epoch is negative");
+  const auto [step, epoch] = step_and_epoch(file, path);
   state.step = step;
   // Adam's moments: present in training checkpoints; absent moments restart from zero.
   auto m = file.tensors.find("optimizer.adam_m");

@@ -24,6 +24,9 @@ struct LoadedRun {
 // Every tensor's presence and shape is checked against the config.
 LoadedRun load_run(Backend& backend, const std::string& run_dir);
 
+// The epoch a checkpoint file was written after, from its metadata alone (no backend needed).
+int checkpoint_epoch(const std::string& path);
+
 // Restores a checkpoint file into `state` (shapes must match the config the state was made from).
 // Returns the epoch it was written after.
 int restore_checkpoint(Backend& backend, ModelState& state, const std::string& path);

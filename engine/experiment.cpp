@@ -5,6 +5,8 @@
 #include <cstdio>
 #include <sstream>
 
+#include <sys/stat.h>
+
 #include "engine/backend.h"
 #include "engine/checkpoint.h"
 #include "engine/data/dataset.h"
@@ -52,6 +54,16 @@ void write_centres(const std::string& dir, const Config& config, const ModelStat
                                                          ", " + config.dataset + ")"));
 }
 
+// metrics.json of a run folder as it is, or an empty object where there is none (or it is not a
+// JSON object: a resumed run then writes a new one).
+nlohmann::ordered_json previous_metrics(const std::string& dir) {
+  struct stat info;
+  if (::stat((dir + "/metrics.json").c_str(), &info) != 0) return nlohmann::ordered_json::object();
+  nlohmann::ordered_json previous =
+      nlohmann::ordered_json::parse(read_file(dir + "/metrics.json"), nullptr, false);
+  return previous.is_object() ? previous : nlohmann::ordered_json::object();
+}
+
 // The shared body of a new run and a resumed one.
 ExperimentResult run_in_folder(const Config& config, const std::string& progress_label,
                                const std::string& resume_dir);
@@ -70,8 +82,30 @@ ExperimentResult resume_experiment(const std::string& run_dir, const std::vector
         key != "evaluate" && key != "eval_batch" && key != "cuda_graph")
       fail("argument '" + o + "': a resumed run can change only epochs, device, threads, progress, evaluate, eval_batch, cuda_graph");
   }
+  // Everything is checked before anything in the folder is touched: a refused resume changes nothing.
+  struct stat info;
+  if (::stat(run_dir.c_str(), &info) != 0 || !S_ISDIR(info.st_mode))
+    fail("resume=" + run_dir + ": no such run folder");
+  const std::string weights = run_dir + "/weights.safetensors";
+  if (::stat((run_dir + "/config.json").c_str(), &info) != 0)
+    fail("resume=" + run_dir + ": not a run folder (no config.json)");
+  if (::stat(weights.c_str(), &info) != 0)
+    fail("resume=" + run_dir + ": no checkpoint yet (no weights.safetensors): the run stopped before its first epoch ended; start it again");
   Config config = load_config_file(run_dir + "/config.json");
-  for (const std::string& o : overrides) apply_override(config, o);
+  bool epochs_given = false;
+  for (const std::string& o : overrides) {
+    apply_override(config, o);
+    epochs_given = epochs_given || o.rfind("epochs=", 0) == 0;
+  }
+  const int done = checkpoint_epoch(weights);
+  if (config.epochs <= done) {
+    if (!epochs_given)
+      fail("resume=" + run_dir + ": the run has finished its " + std::to_string(done) +
+           " epochs; pass epochs=N with N > " + std::to_string(done) + " to train it further");
+    fail("resume=" + run_dir + ": epochs=" + std::to_string(config.epochs) +
+         " is not more than the " + std::to_string(done) +
+         " epochs its checkpoint has; pass epochs=N with N > " + std::to_string(done));
+  }
   return run_in_folder(config, "", run_dir);
 }
 
@@ -169,14 +203,19 @@ ExperimentResult run_in_folder(const Config& config, const std::string& progress
 
   if (config.method == "movable" || config.method == "lambdahot") write_centres(dir, config, state);
 
-  nlohmann::ordered_json metrics;
+  // A resumed run keeps what it does not recompute (with evaluate=false: the earlier evaluation,
+  // whose epoch evaluated_after_epoch names).
+  nlohmann::ordered_json metrics = nlohmann::ordered_json::object();
+  if (resuming) metrics = previous_metrics(dir);
   if (config.evaluate) {
     auto started = std::chrono::steady_clock::now();
     Metrics m = evaluate(*backend, config, state, train, test, data.train.labels.labels,
                          data.test.labels.labels);
-    metrics = metrics_json(m);
+    const nlohmann::ordered_json evaluated = metrics_json(m);
+    for (auto it = evaluated.begin(); it != evaluated.end(); ++it) metrics[it.key()] = it.value();
     double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     metrics["evaluation_seconds"] = seconds;
+    metrics["evaluated_after_epoch"] = config.epochs;
   }
   // Speed and the last loss from the whole log, so a resumed run reports all its epochs.
   std::vector<double> epoch_seconds;

@@ -70,6 +70,8 @@ TEST_CASE("bad configs and arguments: one line, exit 2, no run folder", "[apps]"
       {kConfig + " out=" + out + " dataset=custom train_images=/nonexistent/x train_labels=/x test_images=/x test_labels=/x",
        "/nonexistent/x: no such file"},
       {kConfig + " out=" + out + " latent_dim=4", "needs latent_dim (4) >= classes (10)"},
+      {kConfig + " resume=" + out, "resume= comes first and alone, without a config"},
+      {"resume=/nonexistent/run", "resume=/nonexistent/run: no such run folder"},
   };
   for (const Case& c : cases) {
     INFO(c.args);

@@ -5,6 +5,8 @@
 #include <cstring>
 #include <sys/stat.h>
 
+#include <nlohmann/json.hpp>
+
 #include "engine/checkpoint.h"
 #include "engine/cpu/cpu_backend.h"
 #include "engine/error.h"
@@ -141,7 +143,62 @@ TEST_CASE("a resumed run refuses overrides that would change the model", "[check
   std::string message = error_of([] { resume_experiment("/nonexistent", {"lr=0.1"}); });
   REQUIRE_THAT(message, Catch::Contains("'lr=0.1': a resumed run can change only epochs"));
   message = error_of([] { resume_experiment("/nonexistent", {"epochs=5"}); });
-  REQUIRE_THAT(message, Catch::Contains("/nonexistent/config.json: cannot open"));
+  REQUIRE_THAT(message, Catch::Contains("resume=/nonexistent: no such run folder"));
+  test::ScratchDir empty;
+  message = error_of([&] { resume_experiment(empty.path, {}); });
+  REQUIRE_THAT(message, Catch::Contains("not a run folder (no config.json)"));
+}
+
+TEST_CASE("resume refuses epochs at or below the checkpoint's and changes nothing; metrics it does not recompute stay",
+          "[checkpoint]") {
+  if (!have_mnist()) { WARN("skipped: no MNIST data (run scripts/setup.sh)"); return; }
+  test::ScratchDir dir;
+  Config config;
+  config.method = "lambdahot";
+  config.data_dir = std::string(CLUSTERVAE_SOURCE_DIR) + "/data";
+  config.epochs = 2;
+  config.train_limit = 500;
+  config.test_limit = 200;
+  config.out = dir.path;
+  config.progress = "off";
+  config.threads = 2;
+  ExperimentResult run = run_experiment(config);
+  auto files = [&] {
+    std::vector<std::string> bytes;
+    for (const char* f : {"config.json", "metrics.json", "log.jsonl", "weights.safetensors"})
+      bytes.push_back(read_file(run.run_dir + "/" + f));
+    return bytes;
+  };
+  const std::vector<std::string> before = files();
+  for (const char* epochs : {"epochs=1", "epochs=2"}) {
+    INFO(epochs);
+    std::string message = error_of([&] { resume_experiment(run.run_dir, {epochs}); });
+    REQUIRE_THAT(message, Catch::Contains("is not more than the 2 epochs its checkpoint has"));
+    REQUIRE(files() == before);
+  }
+  std::string message = error_of([&] { resume_experiment(run.run_dir, {}); });
+  REQUIRE_THAT(message, Catch::Contains("has finished its 2 epochs") && Catch::Contains("epochs=N with N > 2"));
+  REQUIRE(files() == before);
+
+  // evaluate=false: the test metrics of epoch 2 stay, and say which epoch they are of
+  nlohmann::json first = nlohmann::json::parse(before[1]);
+  REQUIRE(first["evaluated_after_epoch"] == 2);
+  nlohmann::json kept = nlohmann::json::parse(read_file(run.run_dir + "/metrics.json"));
+  kept["added_by_someone_else"] = 7;
+  write_file_atomic(run.run_dir + "/metrics.json", kept.dump(2));
+  ExperimentResult more = resume_experiment(run.run_dir, {"epochs=3", "evaluate=false"});
+  nlohmann::json after = nlohmann::json::parse(read_file(run.run_dir + "/metrics.json"));
+  REQUIRE(after["test_bce_sampled"] == first["test_bce_sampled"]);
+  REQUIRE(after["evaluated_after_epoch"] == 2);
+  REQUIRE(after["added_by_someone_else"] == 7);
+  REQUIRE(after["epoch_seconds"].size() == 3);
+  REQUIRE(load_config_file(run.run_dir + "/config.json").epochs == 3);
+  // evaluate again (config.json now says evaluate=false, as the last invocation asked): the new
+  // figures, of epoch 4
+  resume_experiment(run.run_dir, {"epochs=4", "evaluate=true"});
+  after = nlohmann::json::parse(read_file(run.run_dir + "/metrics.json"));
+  REQUIRE(after["evaluated_after_epoch"] == 4);
+  REQUIRE(after["test_bce_sampled"] != first["test_bce_sampled"]);
 }
 
 TEST_CASE("npy files carry the NumPy 1.0 header, 64-byte aligned data and the values", "[checkpoint]") {
