@@ -4,6 +4,7 @@
 // configs/<dataset>_<method>_conv.json), plus the key=value overrides for every run, then writes table1.json and table1.md into <out>/table1-<time>/ and prints the table.
 // With report=true it then writes every run's report (engine/report.h) and the comparison page
 // of the grid, compare.html, into the same table1 folder.
+#include <algorithm>
 #include <iostream>
 #include <sstream>
 #include <string>
@@ -14,6 +15,7 @@
 #include "engine/experiment.h"
 #include "engine/io/files.h"
 #include "engine/report.h"
+#include "engine/suggest.h"
 #include "engine/table1.h"
 
 namespace {
@@ -26,6 +28,17 @@ std::vector<std::string> split_list(const std::string& text, const std::string& 
     if (!part.empty()) out.push_back(part);
   if (out.empty()) cvae::fail("argument " + key + "=: empty list");
   return out;
+}
+
+// Each name of a list must be one of `known` (the configs a grid can name): else one line with the
+// list and the closest name.
+void require_known(const std::vector<std::string>& names, const std::vector<std::string>& known,
+                   const std::string& key) {
+  std::string list;
+  for (const std::string& k : known) list += (list.empty() ? "" : ", ") + k;
+  for (const std::string& name : names)
+    if (std::find(known.begin(), known.end(), name) == known.end())
+      cvae::fail("argument " + key + "=: '" + name + "' is not one of " + list + cvae::did_you_mean(name, known));
 }
 
 }  // namespace
@@ -61,8 +74,10 @@ int main(int argc, char** argv) {
         }
       } else if (key == "datasets") {
         datasets = split_list(value, key);
+        require_known(datasets, {"mnist", "fashion"}, key);
       } else if (key == "methods") {
         methods = split_list(value, key);
+        require_known(methods, {"vae", "beta", "cvae", "lambdahot", "kmeans", "movable"}, key);
       } else if (key == "configs") {
         configs = value;
       } else if (key == "arch") {

@@ -43,8 +43,9 @@ int main(int argc, char** argv) {
       for (int i = 2; i < argc; ++i) cvae::apply_override(config, argv[i]);
       result = cvae::run_experiment(config);
     }
+    // stdout holds the metrics JSON alone, so it pipes into a JSON parser; the rest is on stderr.
     std::cout << result.metrics.dump(2) << "\n";
-    std::cout << "run folder: " << result.run_dir << "\n";
+    std::cerr << "run folder: " << result.run_dir << "\n";
     return 0;
   } catch (const cvae::NumericError& e) {
     std::cerr << "clustervae-train: " << e.what() << "\n";

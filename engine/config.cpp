@@ -8,6 +8,7 @@
 #include <limits>
 
 #include "engine/error.h"
+#include "engine/suggest.h"
 
 namespace cvae {
 
@@ -58,8 +59,8 @@ Field integer_field(const char* key, T Config::*member, long long lo, long long 
 Field real_field(const char* key, double Config::*member, double lo, double hi) {
   auto check = [=](Config& c, double v, const std::string& where) {
     if (!(v >= lo && v <= hi))  // also rejects NaN
-      fail(where + ": " + key + " = " + std::to_string(v) + " is out of range [" +
-           std::to_string(lo) + ", " + std::to_string(hi) + "]");
+      fail(where + ": " + key + " = " + short_number(v) + " is out of range [" +
+           short_number(lo) + ", " + short_number(hi) + "]");
     c.*member = v;
   };
   return Field{
@@ -87,7 +88,7 @@ Field text_field(const char* key, std::string Config::*member, std::vector<std::
         ok = ok || a == v;
         list += (list.empty() ? "" : ", ") + a;
       }
-      if (!ok) fail(where + ": " + key + " = '" + v + "' is not one of " + list);
+      if (!ok) fail(where + ": " + key + " = '" + v + "' is not one of " + list + did_you_mean(v, allowed));
     }
     c.*member = v;
   };
@@ -159,7 +160,7 @@ const std::vector<Field>& fields() {
 const Field& field_for(const std::string& key, const std::string& where) {
   for (const Field& f : fields())
     if (key == f.key) return f;
-  fail(where + ": unknown key '" + key + "'");
+  fail(where + ": unknown key '" + key + "'" + did_you_mean(key, config_keys()));
 }
 
 }  // namespace
@@ -211,8 +212,8 @@ void validate(const Config& config) {
     fail("config: dataset=custom needs train_images, train_labels, test_images and test_labels");
   if (config.out.empty()) fail("config: out must name a folder");
   if (config.method == "movable" && config.min_centre_distance > config.lambda * std::sqrt(2.0))
-    fail("config: min_centre_distance (" + std::to_string(config.min_centre_distance) +
-         ") must not exceed the initial centre distance λ√2 (" + std::to_string(config.lambda * std::sqrt(2.0)) + ")");
+    fail("config: min_centre_distance (" + short_number(config.min_centre_distance) +
+         ") must not exceed the initial centre distance λ√2 (" + short_number(config.lambda * std::sqrt(2.0)) + ")");
 }
 
 nlohmann::json to_json(const Config& config) {

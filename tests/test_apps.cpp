@@ -8,6 +8,8 @@
 
 #include <fstream>
 
+#include <nlohmann/json.hpp>
+
 #include "engine/io/files.h"
 #include "tests/test_helpers.h"
 
@@ -72,6 +74,10 @@ TEST_CASE("bad configs and arguments: one line, exit 2, no run folder", "[apps]"
       {kConfig + " out=" + out + " latent_dim=4", "needs latent_dim (4) >= classes (10)"},
       {kConfig + " resume=" + out, "resume= comes first and alone, without a config"},
       {"resume=/nonexistent/run", "resume=/nonexistent/run: no such run folder"},
+      {kConfig + " out=" + out + " epoch=2", "unknown key 'epoch'; did you mean 'epochs'?"},
+      {kConfig + " out=" + out + " method=lamdahot", "is not one of vae, beta, cvae, lambdahot, kmeans, movable; did you mean 'lambdahot'?"},
+      {kConfig + " out=" + out + " lr=20", "lr = 20 is out of range [1e-12, 10]"},
+      {kConfig + " out=" + out + " train_images=/nonexistent/mine", "/nonexistent/mine: no such file"},
   };
   for (const Case& c : cases) {
     INFO(c.args);
@@ -80,6 +86,34 @@ TEST_CASE("bad configs and arguments: one line, exit 2, no run folder", "[apps]"
     REQUIRE_THAT(o.err, Catch::Contains(c.phrase));
     REQUIRE(std::count(o.err.begin(), o.err.end(), '\n') == 1);
     REQUIRE(entries(out) <= 0);  // the runs folder was never made, or is empty
+    // set-up lays only the default data files: a path of the user's own gets no hint to run it
+    if (c.args.find("/nonexistent/mine") != std::string::npos)
+      REQUIRE_THAT(o.err, !Catch::Contains("setup.sh"));
+  }
+  if (have_mnist()) {
+    Outcome o = run_train(kConfig + " data_dir=" + CLUSTERVAE_SOURCE_DIR + "/data out=" + out + " train_limit=70000", dir.path);
+    REQUIRE(o.code == 2);
+    REQUIRE_THAT(o.err, Catch::Contains("train_limit = 70000 is more than the 60000 images in"));
+    REQUIRE(entries(out) <= 0);
+  }
+}
+
+TEST_CASE("clustervae-table1 names the methods and data sets it knows, and the closest one", "[apps]") {
+  test::ScratchDir dir;
+  for (auto [args, phrase] : std::vector<std::pair<std::string, std::string>>{
+           {"methods=vae,lamdahot", "'lamdahot' is not one of vae, beta, cvae, lambdahot, kmeans, movable; did you mean 'lambdahot'?"},
+           {"datasets=fashon", "'fashon' is not one of mnist, fashion; did you mean 'fashion'?"},
+           {"methods=zzz", "'zzz' is not one of vae, beta"}}) {
+    INFO(args);
+    std::string err_file = dir.path + "/stderr.txt";
+    int status = std::system((std::string(CLUSTERVAE_TABLE1_BIN) + " " + args + " out=" + dir.path +
+                              "/runs > /dev/null 2> " + err_file).c_str());
+    REQUIRE(WIFEXITED(status));
+    REQUIRE(WEXITSTATUS(status) == 2);
+    std::string err = read_file(err_file);
+    REQUIRE_THAT(err, Catch::Contains(phrase));
+    REQUIRE(std::count(err.begin(), err.end(), '\n') == 1);
+    if (args == "methods=zzz") REQUIRE_THAT(err, !Catch::Contains("did you mean"));
   }
 }
 
@@ -136,4 +170,19 @@ TEST_CASE("run folders are never reused: the same name in the same second gets a
   REQUIRE(a != b);
   REQUIRE(entries(dir.path) == 2);
   REQUIRE_THAT(test::error_of([&] { make_run_folder(dir.path, "a/b"); }), Catch::Contains("must not contain '/'"));
+}
+
+TEST_CASE("clustervae-train's stdout is the metrics JSON alone; the run folder is named on stderr", "[apps]") {
+  if (!have_mnist()) { WARN("skipped: no MNIST data (run scripts/setup.sh)"); return; }
+  test::ScratchDir dir;
+  std::string out_file = dir.path + "/stdout.json", err_file = dir.path + "/stderr.txt";
+  std::string command = std::string(CLUSTERVAE_TRAIN_BIN) + " " + kConfig + " data_dir=" + CLUSTERVAE_SOURCE_DIR +
+                        "/data out=" + dir.path + "/runs epochs=1 train_limit=300 test_limit=100 device=cpu progress=off > " + out_file +
+                        " 2> " + err_file;
+  int status = std::system(command.c_str());
+  REQUIRE(WIFEXITED(status));
+  REQUIRE(WEXITSTATUS(status) == 0);
+  nlohmann::json metrics = nlohmann::json::parse(read_file(out_file));  // throws unless pure JSON
+  REQUIRE(metrics.contains("test_bce_sampled"));
+  REQUIRE_THAT(read_file(err_file), Catch::Contains("run folder: " + dir.path + "/runs/"));
 }

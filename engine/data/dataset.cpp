@@ -24,8 +24,13 @@ std::string pick(const std::string& base) {
   return base;
 }
 
-void limit(LabelledImages& split, int limit) {
-  if (limit <= 0 || limit >= split.images.count) return;
+// The first `limit` images (0: all). More than the split has is a mistake worth a word: the run
+// would silently train on fewer images than asked.
+void limit(LabelledImages& split, int limit, const char* key, const std::string& file) {
+  if (limit > split.images.count)
+    fail("config: " + std::string(key) + " = " + std::to_string(limit) + " is more than the " +
+         std::to_string(split.images.count) + " images in " + file + " (0 takes them all)");
+  if (limit <= 0 || limit == split.images.count) return;
   split.images.count = limit;
   split.images.pixels.resize(static_cast<size_t>(limit) * split.images.rows * split.images.cols);
   split.labels.count = limit;
@@ -52,11 +57,15 @@ DatasetFiles resolve_dataset_files(const Config& config) {
   if (!config.train_labels.empty()) files.train_labels = config.train_labels;
   if (!config.test_images.empty()) files.test_images = config.test_images;
   if (!config.test_labels.empty()) files.test_labels = config.test_labels;
-  for (const std::string* path : {&files.train_images, &files.train_labels, &files.test_images,
-                                  &files.test_labels})
-    if (!exists(*path))
-      fail(*path + ": no such file" +
-           (config.dataset == "custom" ? "" : " (run scripts/setup.sh to lay the data sets)"));
+  // The set-up hint only for the files set-up lays: not for a path the user gave.
+  const std::string* given[] = {&config.train_images, &config.train_labels, &config.test_images,
+                                &config.test_labels};
+  const std::string* chosen[] = {&files.train_images, &files.train_labels, &files.test_images,
+                                 &files.test_labels};
+  for (int i = 0; i < 4; ++i)
+    if (!exists(*chosen[i]))
+      fail(*chosen[i] + ": no such file" +
+           (given[i]->empty() ? " (run scripts/setup.sh to lay the data sets)" : ""));
   return files;
 }
 
@@ -70,8 +79,8 @@ HostDataset load_dataset(const Config& config) {
     fail(files.test_images + ": images are " + std::to_string(data.test.images.rows) + "x" +
          std::to_string(data.test.images.cols) + " but the training images are " +
          std::to_string(data.train.images.rows) + "x" + std::to_string(data.train.images.cols));
-  limit(data.train, config.train_limit);
-  limit(data.test, config.test_limit);
+  limit(data.train, config.train_limit, "train_limit", files.train_images);
+  limit(data.test, config.test_limit, "test_limit", files.test_images);
   return data;
 }
 
