@@ -13,6 +13,7 @@
 #include "engine/config.h"
 #include "engine/error.h"
 #include "engine/experiment.h"
+#include "engine/interrupt.h"
 #include "engine/io/files.h"
 #include "engine/report.h"
 #include "engine/suggest.h"
@@ -51,6 +52,7 @@ int main(int argc, char** argv) {
   std::string arch = "mlp";
   bool report = false;
   std::vector<std::string> overrides;
+  cvae::install_stop_handler();
   try {
     for (int i = 1; i < argc; ++i) {
       std::string arg = argv[i];
@@ -131,6 +133,10 @@ int main(int argc, char** argv) {
                 << "\n";
     }
     return 0;
+  } catch (const cvae::Interrupted& e) {
+    std::cerr << "\nclustervae-table1: " << e.what() << " of " << e.run_dir
+              << "; the grid stopped there (runs before it are complete in their folders)\n";
+    return 130;
   } catch (const cvae::NumericError& e) {
     std::cerr << "clustervae-table1: " << e.what() << "\n";
     return 3;

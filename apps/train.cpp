@@ -1,6 +1,6 @@
 // clustervae-train CONFIG [key=value ...]: trains one model, evaluates it, prints the metrics and
 // the run folder. Exit codes: 0 done, 2 bad input (config, arguments, data files), 3 numbers went
-// wrong during training (NaN or divergence).
+// wrong during training (NaN or divergence), 130 stopped by Ctrl-C (the message says how to resume).
 #include <cstdio>
 #include <iostream>
 #include <string>
@@ -9,6 +9,7 @@
 #include "engine/config.h"
 #include "engine/error.h"
 #include "engine/experiment.h"
+#include "engine/interrupt.h"
 
 namespace {
 
@@ -27,6 +28,7 @@ int main(int argc, char** argv) {
     std::fputs(kUsage, argc < 2 ? stderr : stdout);
     return argc < 2 ? 2 : 0;
   }
+  cvae::install_stop_handler();
   try {
     std::string first = argv[1];
     for (int i = 2; i < argc; ++i)
@@ -47,6 +49,16 @@ int main(int argc, char** argv) {
     std::cout << result.metrics.dump(2) << "\n";
     std::cerr << "run folder: " << result.run_dir << "\n";
     return 0;
+  } catch (const cvae::Interrupted& e) {
+    // Where it stopped, what is kept and the exact command that continues it.
+    std::cerr << "\nclustervae-train: " << e.what() << "\n";
+    if (e.last_epoch > 0)
+      std::cerr << "  last checkpoint: " << e.run_dir << "/weights.safetensors (after epoch "
+                << e.last_epoch << ")\n  to continue:     " << argv[0] << " resume=" << e.run_dir << "\n";
+    else
+      std::cerr << "  no checkpoint yet (the first epoch had not ended): " << e.run_dir
+                << " holds only config.json; run the same command again\n";
+    return 130;
   } catch (const cvae::NumericError& e) {
     std::cerr << "clustervae-train: " << e.what() << "\n";
     return 3;

@@ -3,6 +3,7 @@
 #pragma once
 #include <stdexcept>
 #include <string>
+#include <utility>
 
 namespace cvae {
 
@@ -14,6 +15,16 @@ struct Error : std::runtime_error {
 // so scripts can tell a bad input (2) from a run that went wrong.
 struct NumericError : Error {
   explicit NumericError(const std::string& message) : Error(message) {}
+};
+
+// Training stopped on request (Ctrl-C): apps say where it stopped and how to resume, and exit 130
+// as a shell does for SIGINT. run_dir and last_epoch (0: no checkpoint yet) are filled in by the
+// experiment that owned the run.
+struct Interrupted : Error {
+  explicit Interrupted(const std::string& message, std::string run = "", int epoch = 0)
+      : Error(message), run_dir(std::move(run)), last_epoch(epoch) {}
+  std::string run_dir;
+  int last_epoch;
 };
 
 [[noreturn]] inline void fail(const std::string& message) { throw Error(message); }

@@ -193,6 +193,8 @@ ExperimentResult run_in_folder(const Config& config, const std::string& progress
   };
   try {
     result.epochs = cvae::train(*backend, config, state, train, callbacks, last_good_epoch + 1);
+  } catch (const Interrupted& e) {
+    throw Interrupted(e.what(), dir, last_good_epoch);
   } catch (const NumericError& e) {
     std::string where = last_good_epoch > 0
                             ? "; last good checkpoint: " + checkpoint + " (epoch " +

@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "engine/error.h"
+#include "engine/interrupt.h"
 #include "engine/movable.h"
 
 namespace cvae {
@@ -227,6 +228,9 @@ std::vector<EpochRecord> train(Backend& backend, const Config& config, ModelStat
         if (batch == capacity) ++eager_full_steps;
       }
 
+      if (stop_requested())
+        throw Interrupted("interrupted at epoch " + std::to_string(epoch) + ", step " +
+                          std::to_string(state.step));
       bool last = start + capacity >= train.count;
       double since = std::chrono::duration<double>(clock::now() - last_report).count();
       bool check = last || since > 0.25 || first_loss == 0 || state.step % 64 == 0;

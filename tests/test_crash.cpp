@@ -30,7 +30,7 @@ bool exists(const std::string& path) {
   return ::stat(path.c_str(), &info) == 0;
 }
 
-pid_t start_train(const std::vector<std::string>& args) {
+pid_t start_train(const std::vector<std::string>& args, const std::string& stderr_path = "/dev/null") {
   std::vector<char*> argv;
   std::string bin = CLUSTERVAE_TRAIN_BIN;
   argv.push_back(bin.data());
@@ -40,7 +40,7 @@ pid_t start_train(const std::vector<std::string>& args) {
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
-  posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0);
+  posix_spawn_file_actions_addopen(&actions, 2, stderr_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
   pid_t pid = -1;
   int rc = posix_spawn(&pid, bin.c_str(), &actions, nullptr, argv.data(), environ);
   posix_spawn_file_actions_destroy(&actions);
@@ -111,4 +111,39 @@ TEST_CASE("SIGKILL during training never leaves a broken checkpoint, and the run
   int done = load_run(backend, run).epoch;
   ExperimentResult result = resume_experiment(run, {"epochs=" + std::to_string(done + 2), "progress=off", "evaluate=false"});
   REQUIRE(result.epochs.size() == 2);
+}
+
+TEST_CASE("Ctrl-C stops training after the step in hand, names the checkpoint and the resume command", "[crash]") {
+  std::string data_dir = std::string(CLUSTERVAE_SOURCE_DIR) + "/data";
+  if (!exists(data_dir + "/mnist/t10k-images-idx3-ubyte")) {
+    WARN("skipped: no MNIST data (run scripts/setup.sh)");
+    return;
+  }
+  test::ScratchDir dir;
+  const std::string config = std::string(CLUSTERVAE_SOURCE_DIR) + "/configs/mnist_lambdahot.json";
+  const std::string err = dir.path + "/stderr.txt";
+  pid_t pid = start_train({config, "name=crash", "out=" + dir.path, "data_dir=" + data_dir, "train_limit=256",
+                           "test_limit=100", "epochs=100000", "threads=1", "progress=off"},
+                          err);
+  std::string run = only_run_folder(dir.path);
+  REQUIRE_FALSE(run.empty());
+  for (int wait = 0; wait < 3000 && !exists(run + "/weights.safetensors"); ++wait)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  REQUIRE(exists(run + "/weights.safetensors"));
+  ::kill(pid, SIGINT);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  REQUIRE(WIFEXITED(status));
+  REQUIRE(WEXITSTATUS(status) == 130);
+  std::string text = read_file(err);
+  INFO(text);
+  REQUIRE_THAT(text, Catch::Contains("interrupted at epoch ") &&
+                         Catch::Contains("last checkpoint: " + run + "/weights.safetensors (after epoch ") &&
+                         Catch::Contains(std::string(CLUSTERVAE_TRAIN_BIN) + " resume=" + run));
+  // the checkpoint it names is whole, and the run continues from it
+  CpuBackend backend(1);
+  int done = load_run(backend, run).epoch;
+  REQUIRE(text.find("(after epoch " + std::to_string(done) + ")") != std::string::npos);
+  ExperimentResult result = resume_experiment(run, {"epochs=" + std::to_string(done + 1), "progress=off", "evaluate=false"});
+  REQUIRE(result.epochs.size() == 1);
 }
