@@ -112,7 +112,7 @@ int main(int argc, char** argv) {
       std::string label = "[" + std::to_string(i + 1) + "/" + std::to_string(grid.size()) + " " +
                           c.dataset + " " + c.method + " seed " + std::to_string(c.seed) + "]";
       cvae::ExperimentResult result = cvae::run_experiment(c, label);
-      runs.push_back({c.dataset, c.method, c.seed, result.run_dir, result.metrics, c.arch});
+      runs.push_back({c.dataset, c.method, c.seed, result.run_dir, result.metrics, c.arch, c});
     }
     std::string dir = cvae::make_run_folder(grid.front().out, "table1");
     cvae::write_file_atomic(dir + "/table1.json", cvae::table1_json(runs).dump(2) + "\n");

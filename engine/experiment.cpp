@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 
 #include "engine/backend.h"
+#include "engine/build_info.h"
 #include "engine/checkpoint.h"
 #include "engine/data/dataset.h"
 #include "engine/error.h"
@@ -235,6 +236,7 @@ ExperimentResult run_in_folder(const Config& config, const std::string& progress
   metrics["method"] = config.method;
   metrics["dataset"] = config.dataset;
   metrics["seed"] = config.seed;
+  metrics["commit"] = build_commit();
   metrics["backend"] = backend->name();
   metrics["device"] = backend->device_description();
   // Whether the step ran as a recorded CUDA Graph (replays > 0) or op by op, and how many linear

@@ -24,6 +24,7 @@
 #include "engine/io/png.h"
 #include "engine/io/svg.h"
 #include "engine/sampling.h"
+#include "engine/table1.h"
 #include "engine/tsne.h"
 
 namespace cvae {
@@ -614,6 +615,15 @@ struct SamplingComparison {
   int cvae_runs = 0, lambdahot_runs = 0;
 };
 
+// How the runs a sampling verdict rests on (those with conditional samples) were trained unlike
+// each other; empty when alike.
+std::string sampling_runs_unlike(const std::vector<const RunReport*>& runs) {
+  std::vector<Config> configs;
+  for (const RunReport* r : runs)
+    if (r->conditional_accuracy >= 0) configs.push_back(r->config);
+  return training_differences(configs);
+}
+
 SamplingComparison compare_sampling(const std::vector<const RunReport*>& runs) {
   SamplingComparison s;
   int classifiers = 0;
@@ -675,8 +685,10 @@ std::vector<std::string> sampling_verdicts(const std::vector<RunReport>& runs) {
     SamplingComparison s = compare_sampling(runs_of(runs, dataset));
     if (!s.cvae_runs || !s.lambdahot_runs) continue;
     bool holds = s.lambdahot > s.cvae;
+    const std::string unlike = sampling_runs_unlike(runs_of(runs, dataset));
     out.push_back(dataset_title(dataset) + ": \"Lambda-Hot samples a chosen class more reliably than CVAE\" " +
-                  (holds ? "holds" : "does not hold") + " — " + percent(s.lambdahot) + " vs " +
+                  (!unlike.empty() ? "not comparable (the runs were trained unlike: " + unlike + ")"
+                                   : holds ? "holds" : "does not hold") + " — " + percent(s.lambdahot) + " vs " +
                   percent(s.cvae) + " of samples in the intended class (mean over " +
                   std::to_string(s.lambdahot_runs) + " and " + std::to_string(s.cvae_runs) +
                   " runs; classifier test accuracy " + percent(s.classifier) + ")");
@@ -702,22 +714,40 @@ std::string write_comparison(const std::vector<RunReport>& runs, const std::stri
       SamplingComparison s = compare_sampling(runs_of(runs, dataset));
       if (!s.cvae_runs || !s.lambdahot_runs) continue;
       bool holds = s.lambdahot > s.cvae;
-      h += std::string("<p class=\"verdict") + (holds ? "" : " no") + "\"><b>" + html_escape(dataset_title(dataset)) +
-           "</b>: Lambda-Hot " + percent(s.lambdahot) + " vs CVAE " + percent(s.cvae) + " — the claim <b>" +
-           (holds ? "holds" : "does not hold") + "</b> (classifier test accuracy " + percent(s.classifier) +
-           ")</p>\n";
+      const std::string unlike = sampling_runs_unlike(runs_of(runs, dataset));
+      h += std::string("<p class=\"verdict") + (holds && unlike.empty() ? "" : " no") + "\"><b>" +
+           html_escape(dataset_title(dataset)) + "</b>: Lambda-Hot " + percent(s.lambdahot) + " vs CVAE " +
+           percent(s.cvae) + " — the claim <b>" +
+           (!unlike.empty() ? "is not comparable" : holds ? "holds" : "does not hold") + "</b>" +
+           (!unlike.empty() ? " (the runs were trained unlike: " + html_escape(unlike) + ")" : "") +
+           " (classifier test accuracy " + percent(s.classifier) + ")</p>\n";
     }
   }
 
+  for (const std::string& dataset : datasets_in(runs)) {
+    std::vector<Config> configs;
+    for (const RunReport* r : runs_of(runs, dataset)) configs.push_back(r->config);
+    const std::string unlike = training_differences(configs);
+    if (!unlike.empty())
+      h += "<p class=\"verdict no\"><b>" + html_escape(dataset_title(dataset)) +
+           "</b>: these runs were not trained alike (" + html_escape(unlike) +
+           "): their numbers below are not comparable with each other.</p>\n";
+  }
   h += "<h2>Metrics</h2>\n<table><tr><th>run</th><th>data set</th><th>method</th><th>seed</th>"
+       "<th>arch</th><th>epochs</th><th>train / test limit</th><th>commit</th>"
        "<th>test BCE (sampled)</th><th>KL</th><th>argmax acc.</th><th>cluster acc. (Hungarian)</th>"
        "<th>NMI</th><th>linear probe</th><th>conditional sample acc.</th><th>t-SNE s</th></tr>\n";
   for (const std::string& dataset : datasets_in(runs))
     for (const RunReport* r : runs_of(runs, dataset))
       h += "<tr><td><code>" + html_escape(base_name(r->run_dir)) + "</code></td><td>" +
            html_escape(dataset_title(dataset)) + "</td><td>" + html_escape(method_title(r->config.method)) +
-           "</td><td class=\"num\">" + std::to_string(r->config.seed) + "</td><td class=\"num\">" +
-           metric_cell(*r, "test_bce_sampled", false) + "</td><td class=\"num\">" +
+           "</td><td class=\"num\">" + std::to_string(r->config.seed) + "</td><td>" + html_escape(r->config.arch) +
+           "</td><td class=\"num\">" + std::to_string(r->config.epochs) + "</td><td class=\"num\">" +
+           (r->config.train_limit ? std::to_string(r->config.train_limit) : std::string("all")) + " / " +
+           (r->config.test_limit ? std::to_string(r->config.test_limit) : std::string("all")) + "</td><td><code>" +
+           html_escape(r->metrics.is_object() && r->metrics.contains("commit") && r->metrics["commit"].is_string()
+                           ? r->metrics["commit"].get<std::string>() : std::string("–")) +
+           "</code></td><td class=\"num\">" + metric_cell(*r, "test_bce_sampled", false) + "</td><td class=\"num\">" +
            metric_cell(*r, "test_kl", false) + "</td><td class=\"num\">" +
            metric_cell(*r, "argmax_accuracy", true) + "</td><td class=\"num\">" +
            metric_cell(*r, "cluster_accuracy_hungarian", true) + "</td><td class=\"num\">" +

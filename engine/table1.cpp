@@ -5,6 +5,8 @@
 #include <cstdio>
 #include <sstream>
 
+#include "engine/suggest.h"
+
 namespace cvae {
 
 namespace {
@@ -54,7 +56,79 @@ std::string pm(const Stat& s, int digits = 2, double scale = 1) {
   return fmt(s.mean * scale, digits) + " ± " + fmt(s.std * scale, digits);
 }
 
+// Why the runs of `methods` on `dataset` cannot judge a claim made for the network `arch` ("mlp":
+// the paper's claims; "conv": the conv net's targets; "": either): empty when they all follow the
+// recipe on that network. Each reason once, with the method it concerns.
+std::string not_comparable(const std::vector<Table1Run>& runs, const std::string& dataset,
+                           const std::vector<std::string>& methods, const std::string& arch) {
+  std::vector<std::string> reasons;
+  auto note = [&](const std::string& reason) {
+    if (std::find(reasons.begin(), reasons.end(), reason) == reasons.end()) reasons.push_back(reason);
+  };
+  for (const Table1Run& r : runs) {
+    if (r.dataset != dataset || std::find(methods.begin(), methods.end(), r.method) == methods.end()) continue;
+    if (!arch.empty() && r.arch != arch)
+      note(r.method + ": arch " + r.arch + (arch == "mlp" ? " (the paper's net is the MLP)" : " (a conv net target)"));
+    for (const std::string& d : recipe_differences(r.config)) note(r.method + ": " + d);
+  }
+  std::string text;
+  for (const std::string& reason : reasons) text += (text.empty() ? "" : "; ") + reason;
+  return text;
+}
+
 }  // namespace
+
+std::vector<std::string> recipe_differences(const Config& c) {
+  std::vector<std::string> out;
+  auto differs = [&](const char* key, double value, double recipe, const std::string& recipe_text = "") {
+    if (value != recipe)
+      out.push_back(std::string(key) + " " + short_number(value) + " (recipe " +
+                    (recipe_text.empty() ? short_number(recipe) : recipe_text) + ")");
+  };
+  if (c.dataset != "mnist" && c.dataset != "fashion") out.push_back("dataset " + c.dataset + " (recipe mnist or fashion)");
+  differs("epochs", c.epochs, 10);
+  differs("batch_size", c.batch_size, 128);
+  differs("lr", c.lr, 1e-3);
+  differs("train_limit", c.train_limit, 0, "0: all images");
+  differs("test_limit", c.test_limit, 0, "0: all images");
+  differs("latent_dim", c.latent_dim, 20);
+  differs("classes", c.classes, 10);
+  if (c.arch == "conv") {
+    differs("conv1_channels", c.conv1_channels, 32);
+    differs("conv2_channels", c.conv2_channels, 64);
+  } else {
+    differs("hidden", c.hidden, 400);
+  }
+  differs("beta", c.beta, c.method == "beta" ? 5.0 : 1.0);
+  if (c.method == "lambdahot" || c.method == "movable") differs("lambda", c.lambda, 5.0);
+  if (c.method == "kmeans") differs("clusters", c.clusters, 10);
+  return out;
+}
+
+std::string training_differences(const std::vector<Config>& configs) {
+  std::string out;
+  auto compare = [&](const char* key, auto value_of) {
+    std::vector<std::string> seen;
+    for (const Config& c : configs) {
+      std::string v = value_of(c);
+      if (std::find(seen.begin(), seen.end(), v) == seen.end()) seen.push_back(v);
+    }
+    if (seen.size() < 2) return;
+    std::string list;
+    for (const std::string& v : seen) list += (list.empty() ? "" : ", ") + v;
+    out += (out.empty() ? "" : "; ") + std::string(key) + " " + list;
+  };
+  auto number = [](auto member) { return [member](const Config& c) { return short_number(c.*member); }; };
+  compare("epochs", number(&Config::epochs));
+  compare("batch_size", number(&Config::batch_size));
+  compare("lr", number(&Config::lr));
+  compare("train_limit", number(&Config::train_limit));
+  compare("test_limit", number(&Config::test_limit));
+  compare("latent_dim", number(&Config::latent_dim));
+  compare("arch", [](const Config& c) { return c.arch; });
+  compare("hidden", [](const Config& c) { return c.arch == "mlp" ? short_number(c.hidden) : std::string("–"); });
+  return out;
+}
 
 double paper_table1_bce(const std::string& dataset, const std::string& method) {
   static const std::map<std::string, std::map<std::string, double>> table = {
@@ -96,17 +170,26 @@ std::vector<Verdict> table1_verdicts(const std::vector<Table1Run>& runs) {
   std::vector<Verdict> out;
   for (const std::string& ds : datasets_of(runs)) {
     auto bce = [&](const std::string& m) { return stat_of(values(runs, ds, m, "test_bce_sampled")).mean; };
-    auto add = [&](const std::string& claim, bool applicable, bool holds, const std::string& evidence) {
-      out.push_back({ds, claim, applicable ? (holds ? "holds" : "does not hold") : "n/a", evidence});
+    // A claim rests on the runs of `methods`; it is judged only where they follow the recipe on
+    // the network it was made for (`arch`), else it is "not comparable" and says why.
+    auto add = [&](const std::string& claim, const std::vector<std::string>& methods, const std::string& arch,
+                   bool holds, const std::string& evidence) {
+      const std::string why = not_comparable(runs, ds, methods, arch);
+      if (!why.empty())
+        out.push_back({ds, claim, "not comparable", why + " — measured: " + evidence});
+      else
+        out.push_back({ds, claim, holds ? "holds" : "does not hold", evidence});
     };
     // Movable centres (issue 9): lower BCE than fixed Lambda-Hot, and a nearest-centre classifier
     // at least as good as Lambda-Hot's argmax.
     if (has(runs, ds, "movable") && has(runs, ds, "lambdahot")) {
-      add("Movable centres have a lower test BCE than fixed Lambda-Hot", true, bce("movable") < bce("lambdahot"),
+      add("Movable centres have a lower test BCE than fixed Lambda-Hot", {"movable", "lambdahot"}, "",
+          bce("movable") < bce("lambdahot"),
           "movable " + fmt(bce("movable")) + " vs lambdahot " + fmt(bce("lambdahot")));
       double nearest = stat_of(values(runs, ds, "movable", "nearest_centre_accuracy")).mean;
       double argmax = stat_of(values(runs, ds, "lambdahot", "argmax_accuracy")).mean;
-      add("Movable nearest-centre accuracy is at least Lambda-Hot's argmax accuracy", true, nearest >= argmax,
+      add("Movable nearest-centre accuracy is at least Lambda-Hot's argmax accuracy", {"movable", "lambdahot"}, "",
+          nearest >= argmax,
           "movable " + fmt(100 * nearest) + " % vs lambdahot " + fmt(100 * argmax) + " %");
     }
     // 1. K-Means VAE has the lowest reconstruction loss of all methods.
@@ -119,12 +202,13 @@ std::vector<Verdict> table1_verdicts(const std::vector<Table1Run>& runs) {
           if (bce(m) < best_bce) { best_bce = bce(m); best = m; }
           evidence += (evidence.empty() ? "" : ", ") + m + " " + fmt(bce(m));
         }
-      add("K-Means VAE has the lowest test BCE of all methods", true, best == "kmeans", evidence);
+      add("K-Means VAE has the lowest test BCE of all methods", {"vae", "beta", "cvae", "lambdahot", "kmeans"}, "mlp",
+          best == "kmeans", evidence);
     }
     // 2–3. Lambda-Hot reconstructs better than CVAE and than the regular VAE.
     for (const std::string other : {"cvae", "vae"})
       if (has(runs, ds, "lambdahot") && has(runs, ds, other))
-        add("Lambda-Hot VAE has a lower test BCE than " + method_title(other), true,
+        add("Lambda-Hot VAE has a lower test BCE than " + method_title(other), {"lambdahot", other}, "mlp",
             bce("lambdahot") < bce(other),
             "lambdahot " + fmt(bce("lambdahot")) + " vs " + other + " " + fmt(bce(other)));
     // 4. β = 5 costs reconstruction: the Beta VAE has the highest BCE.
@@ -136,20 +220,21 @@ std::vector<Verdict> table1_verdicts(const std::vector<Table1Run>& runs) {
           highest = highest && bce("beta") > bce(m);
           evidence += ", " + m + " " + fmt(bce(m));
         }
-      add("Beta VAE has the highest test BCE", true, highest, evidence);
+      add("Beta VAE has the highest test BCE", {"vae", "beta", "cvae", "lambdahot", "kmeans"}, "mlp", highest,
+          evidence);
     }
     // The conv net's targets (issue 5): a latent space good enough for a 97 % / 88 % argmax classifier.
     const bool conv = std::any_of(runs.begin(), runs.end(), [](const Table1Run& r) { return r.arch == "conv"; });
     if (conv && has(runs, ds, "lambdahot") && conv_argmax_target(ds) > 0) {
       double acc = stat_of(values(runs, ds, "lambdahot", "argmax_accuracy")).mean;
-      add("Conv Lambda-Hot argmax accuracy reaches " + fmt(100 * conv_argmax_target(ds), 0) + " %", true,
-          acc >= conv_argmax_target(ds), "measured " + fmt(100 * acc) + " %");
+      add("Conv Lambda-Hot argmax accuracy reaches " + fmt(100 * conv_argmax_target(ds), 0) + " %", {"lambdahot"},
+          "conv", acc >= conv_argmax_target(ds), "measured " + fmt(100 * acc) + " %");
     }
     // 5. Lambda-Hot argmax classifier reaches the paper's accuracy.
     if (has(runs, ds, "lambdahot") && paper_argmax_accuracy(ds) > 0) {
       double acc = stat_of(values(runs, ds, "lambdahot", "argmax_accuracy")).mean;
       add("Lambda-Hot argmax accuracy reaches the paper's " + fmt(100 * paper_argmax_accuracy(ds)) + " %",
-          true, acc >= paper_argmax_accuracy(ds), "measured " + fmt(100 * acc) + " %");
+          {"lambdahot"}, "mlp", acc >= paper_argmax_accuracy(ds), "measured " + fmt(100 * acc) + " %");
     }
     // 6. The K-Means VAE's latent space is more separable than the regular VAE's.
     if (has(runs, ds, "kmeans") && has(runs, ds, "vae")) {
@@ -157,7 +242,7 @@ std::vector<Verdict> table1_verdicts(const std::vector<Table1Run>& runs) {
       double v = stat_of(values(runs, ds, "vae", "cluster_accuracy_hungarian")).mean;
       double kn = stat_of(values(runs, ds, "kmeans", "nmi")).mean;
       double vn = stat_of(values(runs, ds, "vae", "nmi")).mean;
-      add("K-Means VAE's latent space clusters by class better than the regular VAE's", true,
+      add("K-Means VAE's latent space clusters by class better than the regular VAE's", {"kmeans", "vae"}, "mlp",
           k > v && kn > vn,
           "cluster accuracy " + fmt(100 * k, 1) + " % vs " + fmt(100 * v, 1) + " %, NMI " +
               fmt(kn, 3) + " vs " + fmt(vn, 3));
@@ -174,6 +259,12 @@ nlohmann::ordered_json table1_json(const std::vector<Table1Run>& runs) {
     row["dataset"] = r.dataset;
     row["method"] = r.method;
     row["seed"] = r.seed;
+    row["arch"] = r.arch;
+    row["epochs"] = r.config.epochs;
+    row["train_limit"] = r.config.train_limit;
+    row["test_limit"] = r.config.test_limit;
+    row["commit"] = r.metrics.contains("commit") ? r.metrics["commit"] : nlohmann::ordered_json();
+    row["recipe_differences"] = recipe_differences(r.config);
     row["run_dir"] = r.run_dir;
     row["metrics"] = r.metrics;
     j["runs"].push_back(row);
@@ -231,6 +322,16 @@ std::string table1_markdown(const std::vector<Table1Run>& runs) {
          << cell("cluster_accuracy_majority", 1, 100) << " | " << cell("nmi", 3, 1) << " | "
          << cell("linear_probe_accuracy", 1, 100) << " | " << cell("images_per_second", 0, 1) << " |\n";
     }
+  }
+  md << "\n## Runs\n\n| data set | method | seed | arch | epochs | train_limit | test_limit | commit | "
+        "departs from the recipe |\n|---|---|---|---|---|---|---|---|---|\n";
+  for (const Table1Run& r : runs) {
+    std::string differences;
+    for (const std::string& d : recipe_differences(r.config)) differences += (differences.empty() ? "" : ", ") + d;
+    md << "| " << r.dataset << " | " << r.method << " | " << r.seed << " | " << r.arch << " | " << r.config.epochs
+       << " | " << r.config.train_limit << " | " << r.config.test_limit << " | "
+       << (r.metrics.contains("commit") && r.metrics["commit"].is_string() ? r.metrics["commit"].get<std::string>() : "–")
+       << " | " << (differences.empty() ? "no" : differences) << " |\n";
   }
   std::vector<Verdict> verdicts = table1_verdicts(runs);
   if (!verdicts.empty()) {

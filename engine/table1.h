@@ -7,6 +7,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "engine/config.h"
+
 namespace cvae {
 
 // Test BCE reported by the paper (Table 1), or a negative number when it gives none.
@@ -22,7 +24,20 @@ struct Table1Run {
   std::string run_dir;
   nlohmann::ordered_json metrics;
   std::string arch = "mlp";  // the network: the table's title, and the conv net's own targets
+  Config config;             // how it was trained: whether it follows the recipe (below)
 };
+
+// How a run's configuration departs from the recipe the paper's figures (and the conv net's own
+// targets) were measured with — the shipped configs/: 10 epochs, batch 128, Adam 1e-3, all the
+// training and test images, 20 latent dimensions, 400 hidden units (mlp) or 32/64 channels
+// (conv), β = 5 for the Beta VAE and 1 otherwise, λ = 5, K = 10. Empty when it follows it; else
+// items like "epochs 1 (recipe 10)".
+std::vector<std::string> recipe_differences(const Config& config);
+
+// How runs meant to be compared were trained unlike each other: "epochs 3, 10; train_limit 0, 3000"
+// over the settings that change what a model learns (epochs, batch_size, lr, limits, latent_dim,
+// the network and its width); empty when they all agree.
+std::string training_differences(const std::vector<Config>& configs);
 
 struct Stat {
   double mean = 0, std = 0;
@@ -31,7 +46,9 @@ struct Stat {
 Stat stat_of(const std::vector<double>& values);  // sample std (n − 1); 0 for one value
 
 struct Verdict {
-  std::string dataset, claim, outcome;  // outcome: "holds" | "does not hold" | "n/a"
+  // outcome: "holds" | "does not hold" | "n/a" | "not comparable" (a run it rests on departs from
+  // the recipe, or is not the paper's network: the evidence says how)
+  std::string dataset, claim, outcome;
   std::string evidence;
 };
 

@@ -160,10 +160,30 @@ TEST_CASE("several runs give a self-contained comparison page with a sampling ve
   REQUIRE_THAT(verdicts[0], Catch::Contains("Lambda-Hot") && Catch::Contains("CVAE"));
   REQUIRE_THAT(html, Catch::Contains("conditional_sample_accuracy"));
 
+  REQUIRE_THAT(html, !Catch::Contains("not trained alike"));
+  REQUIRE_THAT(html, Catch::Contains("<th>epochs</th>") && Catch::Contains("<th>commit</th>"));
+
   // Without a folder named, a new compare-<time> folder next to the runs.
   std::string second;
   report_runs(runs, small_options(work.path), "", &second);
   REQUIRE_THAT(second, Catch::StartsWith(work.path + "/runs/compare-"));
+
+  // Runs trained unlike (here: the Lambda-Hot run says it had more epochs) are marked, and the
+  // sampling claim between them is not judged.
+  const std::string config_path = runs[1] + "/config.json";
+  nlohmann::json config = nlohmann::json::parse(read_file(config_path));
+  const int epochs = config["epochs"].get<int>();
+  config["epochs"] = epochs + 7;
+  write_file_atomic(config_path, config.dump(2));
+  std::string third;
+  reports = report_runs(runs, small_options(work.path), work.path + "/cmp-unlike", &third);
+  const std::string unlike = read_file(third);
+  REQUIRE_THAT(unlike, Catch::Contains("these runs were not trained alike (epochs " + std::to_string(epochs) + ", " +
+                                       std::to_string(epochs + 7) + ")"));
+  REQUIRE_THAT(unlike, Catch::Contains("is not comparable"));
+  verdicts = sampling_verdicts(reports);
+  REQUIRE(verdicts.size() == 1);
+  REQUIRE_THAT(verdicts[0], Catch::Contains("not comparable (the runs were trained unlike: epochs"));
 }
 
 TEST_CASE("bad run folders fail with their name before anything is written", "[report]") {
