@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Throughput against batch size, both engines (issue 7): bench/side_by_side.sh once per batch size
+# Throughput against batch size, both engines: bench/side_by_side.sh once per batch size
 # (same method, same threads, the engines alternating inside each run), then one JSON with every
 # run's summary and raw timings and an SVG plot of images/s against batch size (log2 axis):
 #   bench/results/batch-sweep-<device>-<date>.json and .svg

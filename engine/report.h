@@ -1,4 +1,4 @@
-// The run report (issue 6): for each run folder, the paper's figures and a self-contained
+// The run report: for each run folder, the paper's figures and a self-contained
 // report.html; for several runs, a comparison page that puts them side by side.
 //
 // For one run folder it computes, from config.json, weights.safetensors and the data set:

@@ -180,7 +180,7 @@ std::vector<Verdict> table1_verdicts(const std::vector<Table1Run>& runs) {
       else
         out.push_back({ds, claim, holds ? "holds" : "does not hold", evidence});
     };
-    // Movable centres (issue 9): lower BCE than fixed Lambda-Hot, and a nearest-centre classifier
+    // Movable centres: lower BCE than fixed Lambda-Hot, and a nearest-centre classifier
     // at least as good as Lambda-Hot's argmax.
     if (has(runs, ds, "movable") && has(runs, ds, "lambdahot")) {
       add("Movable centres have a lower test BCE than fixed Lambda-Hot", {"movable", "lambdahot"}, "",
@@ -223,7 +223,7 @@ std::vector<Verdict> table1_verdicts(const std::vector<Table1Run>& runs) {
       add("Beta VAE has the highest test BCE", {"vae", "beta", "cvae", "lambdahot", "kmeans"}, "mlp", highest,
           evidence);
     }
-    // The conv net's targets (issue 5): a latent space good enough for a 97 % / 88 % argmax classifier.
+    // The conv net's own targets: a latent space good enough for a 97 % / 88 % argmax classifier.
     const bool conv = std::any_of(runs.begin(), runs.end(), [](const Table1Run& r) { return r.arch == "conv"; });
     if (conv && has(runs, ds, "lambdahot") && conv_argmax_target(ds) > 0) {
       double acc = stat_of(values(runs, ds, "lambdahot", "argmax_accuracy")).mean;

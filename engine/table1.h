@@ -15,7 +15,7 @@ namespace cvae {
 double paper_table1_bce(const std::string& dataset, const std::string& method);
 // The paper's Lambda-Hot argmax accuracy (section 5.1), or negative.
 double paper_argmax_accuracy(const std::string& dataset);
-// The conv net's argmax-accuracy targets (issue 5): 97 % MNIST, 88 % FashionMNIST; −1 elsewhere.
+// The conv net's argmax-accuracy targets: 97 % MNIST, 88 % FashionMNIST; −1 elsewhere.
 double conv_argmax_target(const std::string& dataset);
 
 struct Table1Run {
