@@ -1,39 +1,33 @@
 #!/usr/bin/env bash
-# The GPU check (issue 4): the one command to run on a lent GPU machine. It runs the `gpu` tests
-# (every Backend op and a training step of each method, CUDA against the CPU reference), then the
-# same tests under compute-sanitizer memcheck and racecheck (all but those tagged [large]: the
-# report-sized t-SNE), and writes one JSON result
-# (device, driver, CUDA / cuBLAS / cuDNN versions, commit, every test's result and time, the
-# sanitizers' summaries) to bench/results/ — and to $OUT too, when set, so that it comes back.
+# The GPU check: the one command to run on a lent GPU machine.
 #
-# The GPU machine has nvcc, CMake, ninja and PyTorch but not Debian's packages (oneDNN, Catch2,
-# nlohmann-json), so the tests are built here and carried there as a "device kit":
+#   here:   scripts/gpu-check.sh --prepare   build with CUDA into BUILD_DIR (default build-gpu; JOBS,
+#           default 2) and pack BUILD_DIR/device-kit (at most 60 MiB): the four binaries, the ldd
+#           closure of all four minus libc/libstdc++/CUDA, MNIST gzipped, the two configs, BUILD_INFO
+#   there:  bash scripts/gpu-check.sh        device tool: carry ["build-gpu/device-kit"], timeout_s 600
+#   here:   scripts/gpu-check.sh --dry-run   every step without a GPU (CPU runs stand in), exit 2
 #
-#   here:   scripts/gpu-check.sh --prepare        build with CUDA, pack build-gpu/device-kit/
-#           (BUILD_DIR overrides build-gpu; JOBS the parallel jobs, default 2)
-#   there:  scripts/gpu-check.sh                  with build-gpu/device-kit carried along
-#           (also trains the Lambda-Hot VAE for ten epochs on the GPU and on the CPU, and compares,
-#           then two epochs of the conv net on the GPU for its epoch time, then the GPU benchmarks:
-#           bench_backend_ops device=cuda, Lloyd at N = 1M by both assignment routes, PyTorch eager
-#           beside clustervae; last, the GPU run's report, whose t-SNE runs on the GPU)
-#           (device tool: run command="bash scripts/gpu-check.sh", carry=["build-gpu/device-kit"])
-#   here:   copy the JSON that came back into bench/results/ and commit it.
-#   anywhere without a GPU: scripts/gpu-check.sh --dry-run   goes through every step it can,
-#           writes the JSON to a scratch folder, and ends with "no GPU" (exit 2).
+# Steps, in this order, each with its own exit code, seconds and budget left (GPU_CHECK_BUDGET_S,
+# default 540 s; a step that no longer fits is skipped and named): load check of the kit binaries;
+# every gpu test case in its own process; ten epochs GPU vs CPU (differences reported; only BCE
+# judged) and two-epoch GPU runs with the graph off, of the conv net and without the cuBLASLt
+# epilogue (every graph-on run must show cuda_graph_replays > 0); benchmarks; the GPU run's report;
+# compute-sanitizer memcheck, racecheck, then initcheck and synccheck on [model],[graph].
+# Results in bench/results/gpu-check-STAMP/; when $OUT is set it gets exactly two files,
+# gpu-check-STAMP.json and gpu-check-STAMP-logs.tar.gz (< 16 MiB). The JSON is written whatever
+# fails (scripts/gpu_check_summary.py; a minimal one from the shell if that fails).
 #
-# The kit holds the test binary (CUDA runtime linked statically; cuBLAS taken from the machine)
-# and the non-CUDA shared libraries it needs that a CUDA image may lack (oneDNN gzipped, libgomp,
-# libOpenCL, libpng, …), plus BUILD_INFO (commit, build time, nvcc). Budget: GPU_CHECK_BUDGET_S
-# (default 540 s): later steps are skipped, and say so in the JSON, rather than run past it.
-#
-# Exit status: 0 all clean; 1 a test failed or a sanitizer found errors; 2 no GPU, no kit, or a
-# library missing; 4 the tests passed but a sanitizer could not run on this machine.
-set -euo pipefail
+# Exit status: 0 everything ran and passed; 1 a failure (test case, run, graph check, BCE,
+# benchmark, report, sanitizer error, or this script); 2 no GPU, no kit, a kit binary that does not
+# load, or --dry-run; 4 nothing failed but not everything ran (a sanitizer unavailable here, or a
+# step skipped for time).
+set -Eeuo pipefail
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 build="${BUILD_DIR:-$repo/build-gpu}"
 kit="$build/device-kit"
-binary_name=clustervae_gpu_tests
+tests_bin=clustervae_gpu_tests
+kit_binaries=(clustervae_gpu_tests clustervae-train bench_backend_ops clustervae-report)
 
 say() { echo "gpu-check: $*"; }
 die() { local code=$1; shift; echo "gpu-check: $*" >&2; exit "$code"; }
@@ -41,22 +35,23 @@ die() { local code=$1; shift; echo "gpu-check: $*" >&2; exit "$code"; }
 mode=run
 case "${1:-}" in
   --prepare) mode=prepare ;;
-  --dry-run) mode=dry-run ;;
+  --dry-run) mode="dry-run" ;;
   "") ;;
-  -h|--help) sed -n '2,27p' "${BASH_SOURCE[0]}"; exit 0 ;;
+  -h|--help) sed -n '2,23p' "${BASH_SOURCE[0]}"; exit 0 ;;
   *) die 2 "unknown argument '$1' (use --prepare, --dry-run or nothing)" ;;
 esac
 
-# ---------------------------------------------------------------- here: build and pack the kit
+# ================================================================ here: build and pack the kit
 prepare() {
   command -v nvcc >/dev/null 2>&1 || [ -x /usr/local/cuda/bin/nvcc ] ||
     die 2 "--prepare needs nvcc (CUDA 13) to build the CUDA backend"
-  say "building $binary_name with CUDA into $build"
+  say "building ${kit_binaries[*]} with CUDA into $build"
   cmake -S "$repo" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCLUSTERVAE_CUDA=ON >/dev/null
-  cmake --build "$build" -j "${JOBS:-2}" --target "$binary_name" clustervae-train bench_backend_ops clustervae-report
+  cmake --build "$build" -j "${JOBS:-2}" --target "${kit_binaries[@]}"
   rm -rf "$kit"
   mkdir -p "$kit/lib" "$kit/data/mnist"
-  cp "$build/$binary_name" "$build/clustervae-train" "$build/bench_backend_ops" "$build/clustervae-report" "$kit/"
+  local b
+  for b in "${kit_binaries[@]}"; do cp "$build/$b" "$kit/"; done
   # The ten-epoch GPU-vs-CPU comparison trains on MNIST: gzipped (the reader takes .gz), ~11 MB.
   local f data_dir="${CLUSTERVAE_DATA:-$repo/data}"
   for f in train-images-idx3-ubyte train-labels-idx1-ubyte t10k-images-idx3-ubyte t10k-labels-idx1-ubyte; do
@@ -64,18 +59,17 @@ prepare() {
     gzip -9 -c "$data_dir/mnist/$f" > "$kit/data/mnist/$f.gz"
   done
   cp "$repo/configs/mnist_lambdahot.json" "$repo/configs/mnist_lambdahot_conv.json" "$kit/"
-  # Every shared library the binary resolves here (ldd lists the whole closure, so oneDNN's own
-  # libgomp and libOpenCL come too) except the C/C++ runtime (the GPU machine has a newer one) and
-  # CUDA's (taken from the GPU machine, where they match its driver).
+  # The ldd closure of all four binaries, except the C/C++ runtime (the GPU machine has its own,
+  # newer one) and CUDA's libraries (taken there, where they match the driver). oneDNN gzipped.
   local name path
   while read -r name path; do
     case "$name" in
-      linux-vdso*|ld-linux*|libc.so*|libm.so*|libstdc++*|libgcc_s*|libpthread*|libdl.so*|librt.so*) continue ;;
-      libcublas*|libcudart*|libcudnn*|libcuda.so*) continue ;;
+      linux-vdso*|ld-linux*|libc.so*|libm.so*|libmvec.so*|libstdc++*|libgcc_s*|libpthread*|libdl.so*|librt.so*|libresolv*|libutil.so*) continue ;;
+      libcublas*|libcudart*|libcudnn*|libcuda.so*|libnvrtc*|libnvJitLink*|libnvidia-*|libcufft*|libcurand*|libcusparse*|libcusolver*) continue ;;
     esac
     [ -f "$path" ] || die 2 "cannot find $name for the kit (ldd says '$path')"
     if [ "$name" = libdnnl.so.2 ]; then gzip -9 -c "$path" > "$kit/lib/$name.gz"; else cp -L "$path" "$kit/lib/$name"; fi
-  done < <(ldd "$kit/$binary_name" "$kit/clustervae-train" | awk '$2 == "=>" {print $1, $3}' | sort -u)
+  done < <(for b in "${kit_binaries[@]}"; do ldd "$kit/$b"; done | awk '$2 == "=>" && $3 != "not" {print $1, $3}' | sort -u)
   local commit="unknown" dirty="unknown"
   if command -v git >/dev/null 2>&1 && git -C "$repo" rev-parse HEAD >/dev/null 2>&1; then
     commit="$(git -C "$repo" rev-parse HEAD)"
@@ -89,38 +83,119 @@ prepare() {
     echo "nvcc=$("$nvcc_bin" --version | tail -2 | head -1)"
     echo "cuda_architectures=$(grep -E '^CMAKE_CUDA_ARCHITECTURES:' "$build/CMakeCache.txt" | cut -d= -f2)"
     echo "build_host=$(uname -srm)"
+    echo "kit_libs=$(find "$kit/lib" -maxdepth 1 -type f -printf '%f ' | sed 's/ $//')"
   } > "$kit/BUILD_INFO"
   local kit_bytes; kit_bytes=$(du -sb "$kit" | cut -f1)
   [ "$kit_bytes" -le $((60 * 1024 * 1024)) ] ||
-    die 1 "the kit is $kit_bytes bytes: over the 64 MiB the device tool carries (with room for the checkout)"
-  say "kit ready: $kit ($(du -sh "$kit" | cut -f1)); on the GPU machine run:"
-  say "  bash scripts/gpu-check.sh      with carry: [\"${kit#$repo/}\"]"
+    die 1 "the kit is $kit_bytes bytes: over the 60 MiB that leave the checkout room in the device tool's 64 MiB"
+  say "kit ready: $kit ($kit_bytes bytes; lib/: $(find "$kit/lib" -maxdepth 1 -type f -printf '%f '))"
+  say "on the GPU machine: bash scripts/gpu-check.sh   with carry [\"${kit#"$repo"/}\"], timeout_s 600"
 }
 
-# ---------------------------------------------------------------- there: run the checks
-# find_lib_dir LIBRARY PYTHON_MODULE DIR...: the first DIR holding LIBRARY, else the lib/ folder of
-# the pip wheel PYTHON_MODULE (the ones PyTorch uses), else what ldconfig knows.
-find_lib_dir() {
-  local library=$1 module=$2 d; shift 2
-  for d in "$@"; do
-    [ -e "$d/$library" ] && { echo "$d"; return; }
+# ================================================================ there: run the checks
+# --- the budget: every step's timeout ends before the deadline, less a reserve for the JSON + tar
+budget_s=${GPU_CHECK_BUDGET_S:-540}
+reserve_s=15
+started_at=$(date +%s)
+deadline=$((started_at + budget_s - reserve_s))
+seconds_left() { local left=$((deadline - $(date +%s))); echo $((left > 0 ? left : 0)); }
+# capped LIMIT: LIMIT, or what is left before the deadline when that is less (at least 1)
+capped() { local left; left=$(seconds_left); if [ "$left" -lt "$1" ]; then echo $((left > 1 ? left : 1)); else echo "$1"; fi; }
+fits() { [ "$(seconds_left)" -ge "$1" ]; }
+
+# --- what the run found; the shell alone judges (the summary only reports)
+failures=() unavailable=() incomplete=() warnings=()
+# failures: exit 1; unavailable (no GPU, kit or library): exit 2; incomplete (a sanitizer that could not
+# run here, a step skipped for time): exit 4; warnings change nothing
+fail()       { failures+=("$*");    echo "gpu-check: FAILED: $*" >&2; }
+not_avail()  { unavailable+=("$*"); echo "gpu-check: NOT AVAILABLE: $*" >&2; }
+incomplete() { incomplete+=("$*");  say "incomplete: $*"; }
+warn()       { warnings+=("$*");    say "warning: $*"; }
+fatal() { fatal_code=$1; shift; fatal_msg="$*"; exit "$fatal_code"; }  # planned stop; the trap writes the JSON
+
+# Globals the EXIT trap reads (set before the trap is installed).
+dry=0 main_done=0 finished=0 fatal_code="" fatal_msg="" err_line="" err_cmd="" current_step="start"
+out_dir="" logs="" stamp="" gpu_line="" runtime_guess=unknown sanitizer="" kit_ld="" unpacked=""
+kit_env=(env)
+declare -A loads=()
+
+# record NAME STATUS RC SECONDS [NOTE]: one line of steps.tsv, and the budget left on stdout
+record() {
+  local name=$1 status=$2 rc=$3 secs=$4 note=${5:-} left; left=$(seconds_left)
+  printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$status" "$rc" "$secs" "$left" "${note//$'\t'/ }" >> "$logs/steps.tsv"
+  say "[$name] $status (exit $rc, ${secs} s)${note:+ — $note}; ${left} s of the budget left"
+}
+
+# run_step SEVERITY NAME NEED CAP LOG CMD...: runs CMD (output to LOG) under a timeout of CAP
+# seconds, capped to the time left, when NEED seconds still fit; records it. SEVERITY fail|warn|none
+# says what a non-zero exit is. Sets step_s. Always returns 0.
+run_step() {
+  local severity=$1 name=$2 need=$3 cap=$4 log=$5; shift 5
+  step_s=0
+  if ! fits "$need"; then
+    record "$name" skipped-for-time 125 0 "needs ${need} s"; incomplete "$name: skipped for time"; return 0
+  fi
+  current_step=$name
+  local t0 rc=0; t0=$(date +%s)
+  timeout -k 10 "$(capped "$cap")" "$@" < /dev/null > "$log" 2>&1 || rc=$?
+  step_s=$(( $(date +%s) - t0 ))
+  local status=ok
+  if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then status=timed-out; elif [ "$rc" != 0 ]; then status=failed; fi
+  record "$name" "$status" "$rc" "$step_s" "log: ${log#"$out_dir"/}"
+  if [ "$status" != ok ]; then
+    case "$severity" in
+      fail) fail "$name: $status (exit $rc), see ${log#"$out_dir"/}" ;;
+      warn) warn "$name: $status (exit $rc), see ${log#"$out_dir"/}" ;;
+    esac
+  fi
+  return 0
+}
+
+# needs_binary STEP BINARY: true when the kit binary loaded; else records STEP as not run
+needs_binary() {
+  if [ "${loads[$2]:-0}" = 1 ]; then return 0; fi
+  record "$1" not-run-binary-does-not-load 127 0 "$2 did not pass the load check"
+  return 1
+}
+
+# run_dir_of NAME: the run folder clustervae-train made under runs/NAME/, or nothing (never fails)
+run_dir_of() {
+  local d
+  for d in "$out_dir/runs/$1"/*/; do
+    if [ -d "$d" ]; then echo "${d%/}"; return 0; fi
+  done
+  return 0
+}
+# metric FILE KEY: a number from a metrics.json written by nlohmann::json::dump, or nothing
+metric() {
+  [ -f "$1" ] || return 0
+  grep -o "\"$2\": *-\{0,1\}[0-9][0-9.eE+-]*" "$1" | head -n 1 | sed 's/.*: *//' || true
+}
+
+# Catch2 (v2) test spec for one exact name: escape the characters its spec parser treats specially.
+catch_name() { printf '%s' "$1" | sed -e 's/[][\\,"*~]/\\&/g'; }
+
+# --- where the CUDA libraries are: the toolkit, the CUDA 13 pip wheels (site-packages/nvidia/cu13/lib
+# and nvidia/*/lib, as PyTorch has them), then what ldconfig knows.
+library_dirs() {
+  local d
+  for d in /usr/local/cuda/lib64 /usr/local/cuda/targets/x86_64-linux/lib /usr/local/cuda/lib \
+           /usr/local/cuda-13*/lib64 /usr/local/cuda-13*/targets/x86_64-linux/lib /usr/local/cuda-13*/lib; do
+    [ -d "$d" ] && echo "$d"
   done
   if command -v python3 >/dev/null 2>&1; then
-    d="$(python3 -c "import $module, os; print(os.path.join(list($module.__path__)[0], 'lib'))" 2>/dev/null || true)"
-    [ -n "$d" ] && [ -e "$d/$library" ] && { echo "$d"; return; }
+    timeout 60 python3 -c 'import nvidia, os, glob
+for p in list(nvidia.__path__):
+    print(os.path.join(p, "cu13", "lib"))
+    for d in sorted(glob.glob(os.path.join(p, "*", "lib"))): print(d)' 2>/dev/null || true
+    local sp
+    for sp in $(timeout 30 python3 -c 'import site; print(" ".join(site.getsitepackages() + [site.getusersitepackages()]))' 2>/dev/null || true); do
+      for d in "$sp"/nvidia/cu13/lib "$sp"/nvidia/*/lib; do [ -d "$d" ] && echo "$d"; done
+    done
   fi
-  d="$(ldconfig -p 2>/dev/null | awk -v lib="$library" '$1 == lib {print $NF; exit}')"
-  [ -n "$d" ] && dirname "$d"
-}
-
-# Where this machine keeps libcublas.so.13 and libcudnn.so.9 (the conv ops).
-find_cuda_libs() {
-  find_lib_dir libcublas.so.13 nvidia.cublas /usr/local/cuda/lib64 /usr/local/cuda/targets/x86_64-linux/lib \
-    /usr/local/cuda/lib /usr/local/cuda-13*/lib64 /usr/local/cuda-13*/targets/x86_64-linux/lib
-}
-find_cudnn_libs() {
-  find_lib_dir libcudnn.so.9 nvidia.cudnn /usr/local/cuda/lib64 /usr/local/cuda/targets/x86_64-linux/lib \
-    /usr/lib/x86_64-linux-gnu /usr/local/cuda-13*/lib64 /usr/local/cudnn*/lib /usr/local/cudnn*/lib64
+  for d in /usr/lib/x86_64-linux-gnu /usr/local/cudnn*/lib /usr/local/cudnn*/lib64; do [ -d "$d" ] && echo "$d"; done
+  { ldconfig -p 2>/dev/null || true; } | awk '/libcublas|libcudnn|libcudart/ {print $NF}' | xargs -r -n1 dirname
+  return 0
 }
 
 find_sanitizer() {
@@ -128,419 +203,529 @@ find_sanitizer() {
   for s in "$(command -v compute-sanitizer 2>/dev/null || true)" /usr/local/cuda/bin/compute-sanitizer \
            /usr/local/cuda/compute-sanitizer/compute-sanitizer /usr/local/cuda-13*/bin/compute-sanitizer \
            /opt/nvidia/*/compute-sanitizer/compute-sanitizer; do
-    [ -n "$s" ] && [ -x "$s" ] && { echo "$s"; return; }
+    if [ -n "$s" ] && [ -x "$s" ]; then echo "$s"; return 0; fi
+  done
+  return 0
+}
+
+# --- 0: the machine
+machine_facts() {
+  current_step=machine
+  {
+    echo "== uname -a"; uname -a
+    echo "== /proc/version"; cat /proc/version 2>/dev/null || true
+    echo "== dmi"; cat /sys/class/dmi/id/sys_vendor /sys/class/dmi/id/product_name 2>/dev/null || true
+    echo "== systemd-detect-virt"; timeout 5 systemd-detect-virt 2>/dev/null || true
+    echo "== cpuinfo"; grep -m1 "model name" /proc/cpuinfo 2>/dev/null || true; grep -c ^processor /proc/cpuinfo 2>/dev/null || true
+    grep -m1 -o -w hypervisor /proc/cpuinfo 2>/dev/null || true
+    echo "== dmesg (head)"; timeout 5 dmesg 2>/dev/null | head -n 30 || true
+    echo "== nvcc"; (nvcc --version || /usr/local/cuda/bin/nvcc --version) 2>/dev/null | tail -n 2 || true
+    echo "== python3"; timeout 30 python3 -c 'import sys; print(sys.executable, sys.version.split()[0])' 2>/dev/null || true
+  } > "$logs/machine.log" 2>&1
+  local hints=""
+  if uname -r | grep -q -- '-fc-' || grep -qi firecracker "$logs/machine.log"; then runtime_guess=firecracker
+  elif grep -qi gvisor "$logs/machine.log" || [ "$(uname -r)" = 4.4.0 ]; then runtime_guess=gvisor
+  elif grep -q -w hypervisor "$logs/machine.log"; then runtime_guess=vm-unknown
+  fi
+  hints="kernel $(uname -r)"
+  if command -v nvidia-smi >/dev/null 2>&1; then
+    timeout 30 nvidia-smi > "$logs/nvidia-smi.log" 2>&1 || true
+    gpu_line="$(timeout 30 nvidia-smi --query-gpu=name,driver_version,memory.total,compute_cap --format=csv,noheader 2>/dev/null | head -n 1 || true)"
+  else
+    echo "nvidia-smi not installed" > "$logs/nvidia-smi.log"
+  fi
+  say "machine: ${gpu_line:-no GPU}; runtime: $runtime_guess ($hints)"
+}
+
+# --- 1: libraries and the load check of every kit binary
+load_check() {
+  current_step=libraries
+  unpacked="$(mktemp -d /tmp/gpu-check-lib-XXXXXX)"
+  if [ -f "$kit/lib/libdnnl.so.2.gz" ]; then gzip -dc "$kit/lib/libdnnl.so.2.gz" > "$unpacked/libdnnl.so.2"; fi
+  local base="$unpacked:$kit/lib" dirs=() d lib
+  mapfile -t dirs < <(library_dirs | awk '!seen[$0]++')
+  printf '%s\n' "${dirs[@]}" > "$logs/library-search-dirs.txt"
+  # The CUDA libraries the binaries need, and anything else ldd cannot find with the kit's libraries.
+  local wanted=(libcublas.so.13 libcublasLt.so.13 libcudnn.so.9) extra=() chosen=()
+  for lib in $(for b in "${kit_binaries[@]}"; do LD_LIBRARY_PATH="$base" ldd "$kit/$b" 2>/dev/null || true; done |
+               awk '$2 == "=>" && $3 == "not" {print $1}' | sort -u); do
+    case " ${wanted[*]} " in *" $lib "*) ;; *) extra+=("$lib") ;; esac
+  done
+  : > "$logs/libraries.tsv"
+  for lib in "${wanted[@]}" "${extra[@]}"; do
+    local found=""
+    for d in "${dirs[@]}"; do if [ -e "$d/$lib" ]; then found=$d; break; fi; done
+    printf '%s\t%s\n' "$lib" "${found:-not found}" >> "$logs/libraries.tsv"
+    if [ -n "$found" ]; then case " ${chosen[*]} " in *" $found "*) ;; *) chosen+=("$found") ;; esac; fi
+  done
+  kit_ld="$base"
+  for d in "${chosen[@]}"; do kit_ld="$kit_ld:$d"; done
+  kit_ld="$kit_ld${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+  # Every kit command runs under this environment, and only kit commands (python3 and PyTorch keep
+  # their own libraries). Plain FP32 GEMMs whatever the machine's default.
+  kit_env=(env "LD_LIBRARY_PATH=$kit_ld" NVIDIA_TF32_OVERRIDE=0)
+  say "kit LD_LIBRARY_PATH: $kit_ld"
+  while IFS=$'\t' read -r lib d; do say "  $lib: $d"; done < "$logs/libraries.tsv"
+
+  current_step=load-check
+  local b t0 rc missing versions
+  for b in "${kit_binaries[@]}"; do
+    t0=$(date +%s); loads[$b]=0
+    if [ ! -x "$kit/$b" ]; then
+      record "load-$b" failed 127 0 "not in the kit"; not_avail "$b is not in the kit"; continue
+    fi
+    timeout 30 "${kit_env[@]}" ldd "$kit/$b" > "$logs/ldd-$b.log" 2>&1 || true
+    missing="$(awk '/=> not found/ {print $1}' "$logs/ldd-$b.log" | tr '\n' ' ')"
+    versions="$(grep -o "version \`[^']*' not found" "$logs/ldd-$b.log" | sort -u | tr '\n' ' ' || true)"
+    local help=--help; [ "$b" = "$tests_bin" ] && help=-h
+    rc=0
+    timeout 60 "${kit_env[@]}" LD_DEBUG=libs "$kit/$b" "$help" < /dev/null > "$logs/help-$b.log" 2>&1 || rc=$?
+    # what the dynamic loader actually mapped (CUDA's libraries)
+    grep -o 'calling init: /.*' "$logs/help-$b.log" | sed 's/calling init: //' |
+      grep -E 'libcu|libnv' | sort -u | while read -r p; do
+        printf '%s\t%s\t%s\n' "$b" "$p" "$(readlink -f "$p" 2>/dev/null || echo "$p")"
+      done >> "$logs/loaded-libraries.tsv" || true
+    if [ -n "$missing" ] || [ -n "$versions" ] || [ "$rc" = 127 ] || [ "$rc" -ge 128 ] ||
+       grep -q "error while loading shared libraries" "$logs/help-$b.log"; then
+      record "load-$b" failed "$rc" $(( $(date +%s) - t0 )) "missing: ${missing:-none}; ${versions:-no version errors}; $help exit $rc"
+      not_avail "$b does not load: ${missing:+missing $missing}${versions}(exit $rc; see logs/ldd-$b.log)"
+    else
+      loads[$b]=1
+      record "load-$b" ok "$rc" $(( $(date +%s) - t0 )) "$help exit $rc"
+    fi
   done
 }
 
-# clean | unavailable (no compute-sanitizer, it refuses this device, or no time was left) | errors,
-# from exit code and log.
-sanitizer_verdict() {
-  if [ "$1" = 0 ]; then echo clean
-  elif [ "$1" = 127 ] || [ "$1" = 125 ] || grep -qs "Device not supported" "$2"; then echo unavailable
-  else echo errors; fi
+# --- 2: every gpu test case in its own process (a device fault cannot take the others with it)
+gpu_tests() {
+  current_step=gpu-tests
+  mkdir -p "$logs/tests"
+  : > "$logs/tests/tests.tsv"
+  needs_binary gpu-tests "$tests_bin" || return 0
+  local rc=0
+  timeout 60 "${kit_env[@]}" "$kit/$tests_bin" --list-test-names-only < /dev/null > "$logs/tests/all.txt" 2> "$logs/tests/list.log" || rc=$?
+  timeout 60 "${kit_env[@]}" "$kit/$tests_bin" "[large]" --list-test-names-only < /dev/null > "$logs/tests/large.txt" 2>> "$logs/tests/list.log" || true
+  # the [large] cases last, so that their time cannot push the quick ones out
+  { grep -vxF -f "$logs/tests/large.txt" "$logs/tests/all.txt" || true; cat "$logs/tests/large.txt"; } | sed '/^$/d' > "$logs/tests/names.txt"
+  local n; n=$(wc -l < "$logs/tests/names.txt" | tr -d ' ')
+  # (Catch2 v2 exits with the number of names it listed)
+  if [ "$rc" -ge 125 ] || [ "$n" = 0 ]; then
+    record gpu-tests failed "$rc" 0 "could not list the test cases (see logs/tests/list.log)"
+    fail "gpu-tests: could not list the test cases (exit $rc)"; return 0
+  fi
+  # at most GPU_CHECK_TESTS_S (200 s) for them all; GPU_CHECK_CASE_S (60 s) a case, twice that for [large]
+  local phase_end=$(( $(date +%s) + ${GPU_CHECK_TESTS_S:-200} )) case_cap=${GPU_CHECK_CASE_S:-60}
+  local i=0 t0 t_all secs status id name passed=0 failed=0 skipped=0 notrun=0 first_fail="" first_fault=""
+  t_all=$(date +%s)
+  say "gpu tests: $n cases, each in its own process (at most $case_cap s each, [large] $((2 * case_cap)) s)"
+  while IFS= read -r name <&3; do
+    i=$((i + 1)); id=$(printf 'case-%02d' "$i")
+    local phase_left=$(( phase_end - $(date +%s) )) cap
+    if [ "$phase_left" -lt 5 ] || ! fits 10; then
+      printf '%s\t%s\t%s\t%s\t%s\n' "$id" not-run-time 125 0 "$name" >> "$logs/tests/tests.tsv"
+      notrun=$((notrun + 1)); continue
+    fi
+    cap=$case_cap; if grep -qxF -- "$name" "$logs/tests/large.txt"; then cap=$((2 * case_cap)); fi
+    cap=$(capped "$cap"); [ "$cap" -gt "$phase_left" ] && cap=$phase_left
+    current_step="gpu-tests: $name"
+    t0=$(date +%s); rc=0
+    timeout -k 5 "$cap" "${kit_env[@]}" "$kit/$tests_bin" "$(catch_name "$name")" -r xml -d yes -o "$logs/tests/$id.xml" \
+      < /dev/null > "$logs/tests/$id.log" 2>&1 || rc=$?
+    secs=$(( $(date +%s) - t0 ))
+    if [ "$rc" = 0 ] && grep -qs "SKIPPED: no CUDA device" "$logs/tests/$id.xml" "$logs/tests/$id.log"; then status="skipped-no-gpu"
+    elif [ "$rc" = 0 ] && ! grep -qs '<TestCase ' "$logs/tests/$id.xml"; then status=matched-nothing
+    elif [ "$rc" = 0 ]; then status=passed
+    elif [ "$rc" = 124 ] || [ "$rc" = 137 ]; then status=timed-out
+    elif [ "$rc" -ge 128 ]; then status=crashed
+    else status=failed; fi
+    # a device fault: a crash or hang, or a CUDA/cuBLAS/cuDNN error in the output
+    if [ "$status" = timed-out ] || [ "$status" = crashed ] || { [ "$status" = failed ] &&
+       grep -qsiE 'illegal memory access|misaligned address|unspecified launch failure|illegal instruction|device-side assert|cudaError|CUDA call|CUBLAS_STATUS|CUDNN_STATUS|cuda error' \
+         "$logs/tests/$id.xml" "$logs/tests/$id.log"; }; then
+      [ -z "$first_fault" ] && first_fault="$name ($status, exit $rc)"
+    fi
+    case "$status" in
+      passed) passed=$((passed + 1)) ;;
+      skipped-no-gpu) skipped=$((skipped + 1)) ;;
+      *) failed=$((failed + 1)); [ -z "$first_fail" ] && first_fail="$name ($status, exit $rc)" ;;
+    esac
+    printf '%s\t%s\t%s\t%s\t%s\n' "$id" "$status" "$rc" "$secs" "$name" >> "$logs/tests/tests.tsv"
+    say "  [$i/$n] $status (exit $rc, ${secs} s) $name"
+    if [ "$status" = skipped-no-gpu ] && [ "$i" = 1 ]; then
+      say "    (skipped: $(grep -hos 'SKIPPED: no CUDA device[^<]*' "$logs/tests/$id.xml" | head -n 1))"
+    fi
+  done 3< "$logs/tests/names.txt"
+  current_step=gpu-tests
+  printf 'first_failing\t%s\nfirst_faulting\t%s\n' "$first_fail" "$first_fault" > "$logs/tests/first.tsv"
+  local note="$passed passed, $failed failed, $skipped skipped without a GPU, $notrun not run for time, of $n"
+  [ -n "$first_fail" ] && say "FIRST FAILING CASE: $first_fail"
+  [ -n "$first_fault" ] && say "FIRST FAULTING CASE: $first_fault"
+  if [ "$failed" -gt 0 ] || { [ "$skipped" -gt 0 ] && [ "$dry" = 0 ]; }; then
+    record gpu-tests failed 1 $(( $(date +%s) - t_all )) "$note"
+  else
+    record gpu-tests ok 0 $(( $(date +%s) - t_all )) "$note"
+  fi
+  if [ "$failed" -gt 0 ]; then
+    fail "gpu-tests: $failed of $n cases failed; first failing: $first_fail${first_fault:+; first faulting: $first_fault}"
+  fi
+  if [ "$skipped" -gt 0 ] && [ "$dry" = 0 ]; then
+    fail "gpu-tests: $skipped cases did not see the GPU (cuda_device_count() == 0): check the driver and the libraries"
+  fi
+  [ "$notrun" -gt 0 ] && incomplete "gpu-tests: $notrun cases not run for time"
+  return 0
 }
 
-# The whole check must end, JSON written, inside the device tool's 10-minute limit per command:
-# every step after the tests runs only when its usual time still fits before the deadline
-# (GPU_CHECK_BUDGET_S, default 540 s from the start), and no step's timeout reaches past it.
-started_at=$(date +%s)
-deadline=$((started_at + ${GPU_CHECK_BUDGET_S:-540}))
-seconds_left() { local left=$((deadline - $(date +%s))); echo $((left > 0 ? left : 0)); }
-# capped LIMIT: LIMIT, or what is left before the deadline when that is less (at least 1)
-capped() { local left; left=$(seconds_left); [ "$left" -lt "$1" ] && echo $((left > 1 ? left : 1)) || echo "$1"; }
-# fits SECONDS NAME: true when SECONDS still fit before the deadline, else says what is skipped
-fits() {
-  [ "$(seconds_left)" -ge "$1" ] && return 0
-  say "skipped for time ($(seconds_left) s left of the budget): $2"
-  skipped_for_time="${skipped_for_time:+$skipped_for_time, }$2"
-  return 1
+# --- 3: training: the ten-epoch GPU-vs-CPU comparison, then two-epoch GPU runs
+# train NAME DEVICE NEED CAP CONFIG [NAME=VALUE for the environment ...] -- [key=value ...]
+train() {
+  local name=$1 dev=$2 need=$3 cap=$4 config=$5; shift 5
+  local envs=()
+  while [ $# -gt 0 ] && [ "$1" != -- ]; do envs+=("$1"); shift; done
+  [ $# -gt 0 ] && shift
+  needs_binary "train-$name" clustervae-train || return 0
+  [ "$dry" = 1 ] && dev=cpu
+  # the dry run's stand-ins: one short epoch on the CPU (the last key=value wins)
+  local small=(); [ "$dry" = 1 ] && small=(epochs=1 train_limit=2000 test_limit=1000)
+  run_step fail "train-$name" "$need" "$cap" "$logs/train-$name.log" "${kit_env[@]}" "${envs[@]}" \
+    "$kit/clustervae-train" "$kit/$config" device="$dev" data_dir="$kit/data" out="$out_dir/runs/$name" \
+    name="$name" progress=lines "$@" "${small[@]}"
 }
-skipped_for_time=""
+
+# graph_check NAME on|off: a graph-on GPU run must have replayed its recorded step
+graph_check() {
+  local name=$1 want=$2 dir metrics replays recfail status note
+  dir="$(run_dir_of "$name")"; metrics="$dir/metrics.json"
+  replays="$(metric "$metrics" cuda_graph_replays)"
+  recfail=$(grep -c "recording the step as a CUDA Graph failed" "$logs/train-$name.log" 2>/dev/null || true)
+  note="cuda_graph_replays ${replays:-missing}; 'recording ... failed' in the log: ${recfail:-0}"
+  if [ ! -f "$metrics" ] && [ "${recfail:-0}" = 0 ]; then
+    # the run's own failure (or skip) is already recorded: not a second failure
+    record "graph-$name" not-checked-no-run 125 0 "no metrics.json: train-$name failed or was skipped"; return 0
+  fi
+  if [ "$want" = on ] && [ "${recfail:-0}" -gt 0 ]; then status=failed
+  elif [ "$want" = on ] && [ -z "$replays" ]; then status=failed
+  elif [ "$want" = on ] && [ "$replays" = 0 ]; then status=failed
+  elif [ "$want" = off ] && [ -n "$replays" ] && [ "$replays" != 0 ]; then status=failed; note="$note (the graph was off)"
+  else status=ok; fi
+  if [ "$dry" = 1 ]; then
+    record "graph-$name" "not-judged-dry-run" 0 0 "$note (the CPU records no graph)"
+  elif [ "$status" = failed ]; then
+    record "graph-$name" failed 1 0 "$note"
+    say "GRAPH CHECK FAILED for $name: $note"
+    if [ "$want" = on ]; then fail "graph-$name: the step did not run as a replayed CUDA Graph ($note)"
+    else fail "graph-$name: cuda_graph=false, yet a graph was replayed ($note)"; fi
+  else
+    record "graph-$name" ok 0 0 "$note"
+  fi
+}
+
+# The ten-epoch GPU-vs-CPU comparison: trajectories diverge like two seeds, so accuracies and the
+# like are reported as differences (in the JSON), not judged. The test BCE alone is judged, loosely:
+# |GPU - CPU| <= max(3, 3 % of the CPU's) nats per image; a wrong gradient shows far beyond that.
+compare_bce() {
+  current_step=compare-bce
+  local g c key note="" bad=0 have=0
+  g="$(run_dir_of gpu)/metrics.json"; c="$(run_dir_of cpu)/metrics.json"
+  if [ ! -f "$g" ] || [ ! -f "$c" ]; then
+    record compare-bce not-run 125 0 "needs both runs' metrics.json"; incomplete "compare-bce: a run is missing"; return 0
+  fi
+  for key in test_bce_mean test_bce_sampled; do
+    local gv cv verdict diff limit
+    gv="$(metric "$g" "$key")"; cv="$(metric "$c" "$key")"
+    if [ -z "$gv" ] || [ -z "$cv" ]; then note="$note $key: missing;"; continue; fi
+    have=1
+    read -r verdict diff limit < <(awk -v g="$gv" -v c="$cv" 'BEGIN { d = g - c; a = d < 0 ? -d : d;
+      l = 0.03 * (c < 0 ? -c : c); if (l < 3) l = 3; printf "%s %g %g\n", (g == g && c == c && a <= l) ? "within" : "outside", d, l }')
+    note="$note $key gpu $gv cpu $cv difference $diff (limit $limit, $verdict);"
+    [ "$verdict" = within ] || bad=1
+  done
+  note="${note# }"; note="${note%;}"
+  if [ "$have" = 0 ]; then record compare-bce failed 1 0 "$note"; fail "compare-bce: no BCE in metrics.json"
+  elif [ "$bad" = 1 ]; then record compare-bce failed 1 0 "$note"; fail "compare-bce: GPU and CPU test BCE differ beyond the limit:$note"
+  else record compare-bce ok 0 0 "$note"; fi
+}
+
+training() {
+  current_step=training
+  # ten epochs each (the config's); the GPU run with the graph (the default)
+  train gpu cuda 60 150 mnist_lambdahot.json
+  train cpu cpu 60 240 mnist_lambdahot.json
+  compare_bce
+  graph_check gpu on
+  # two epochs each: the graph off (its benefit), the conv net (cuDNN), no cuBLASLt epilogue
+  train gpu-nograph cuda 25 60 mnist_lambdahot.json -- epochs=2 cuda_graph=false
+  graph_check gpu-nograph off
+  train conv-gpu cuda 30 90 mnist_lambdahot_conv.json -- epochs=2
+  graph_check conv-gpu on
+  train unfused-gpu cuda 25 60 mnist_lambdahot.json CLUSTERVAE_CUBLASLT=0 -- epochs=2
+  graph_check unfused-gpu on
+}
+
+# --- 4: benchmarks
+benchmarks() {
+  current_step=benchmarks
+  mkdir -p "$out_dir/bench"
+  local bench_device=device=cuda sizes=60000:20:10,60000:20:64,1048576:32:64,1048576:32:256 ops=() iters=()
+  if [ "$dry" = 1 ]; then bench_device=device=cpu; sizes=5000:20:10,5000:20:64; ops=(ops=limits); iters=(iterations=1); fi
+  if needs_binary bench-ops bench_backend_ops; then
+    run_step fail bench-ops 30 90 "$logs/bench-ops.log" "${kit_env[@]}" "$kit/bench_backend_ops" "$bench_device" \
+      "${ops[@]}" out="$out_dir/bench/backend-ops.json"
+    # Lloyd by both assignment routes (the direct kernel; the GEMM route), for the K at which the
+    # CUDA backend switches (CLUSTERVAE_LLOYD_GEMM_MIN_K, engine/cuda/cuda_backend.cpp)
+    run_step fail bench-lloyd-direct 20 60 "$logs/bench-lloyd-direct.log" "${kit_env[@]}" CLUSTERVAE_LLOYD_GEMM_MIN_K=1000000000 \
+      "$kit/bench_backend_ops" "$bench_device" ops=lloyd sizes="$sizes" "${iters[@]}" out="$out_dir/bench/lloyd-direct.json"
+    run_step fail bench-lloyd-gemm 20 60 "$logs/bench-lloyd-gemm.log" "${kit_env[@]}" CLUSTERVAE_LLOYD_GEMM_MIN_K=1 \
+      "$kit/bench_backend_ops" "$bench_device" ops=lloyd sizes="$sizes" "${iters[@]}" out="$out_dir/bench/lloyd-gemm.json"
+  fi
+  # PyTorch eager beside clustervae: python3 with its own libraries (no kit environment)
+  current_step=torch-probe
+  local probe=0 torch_dev=cuda torch_small=()
+  timeout "$(capped 90)" python3 -c 'import torch, sys; print("torch", torch.__version__, "cuda", torch.version.cuda, "available", torch.cuda.is_available()); sys.exit(0 if torch.cuda.is_available() else 3)' \
+    < /dev/null > "$logs/torch-probe.log" 2>&1 || probe=$?
+  [ "$dry" = 1 ] && [ "$probe" = 3 ] && probe=0
+  if [ "$dry" = 1 ]; then torch_dev=cpu; torch_small=(--epochs 1 --train-limit 2000 --test-limit 1000); fi
+  if [ "$probe" != 0 ]; then
+    record torch-eager not-run-no-torch "$probe" 0 "$(tail -n 1 "$logs/torch-probe.log")"
+    warn "torch-eager: no PyTorch with CUDA here (probe exit $probe): the PyTorch peer was not timed"
+    return 0
+  fi
+  local arch
+  for arch in mlp conv; do
+    local config=mnist_lambdahot.json; [ "$arch" = conv ] && config=mnist_lambdahot_conv.json
+    run_step warn "torch-eager-$arch" 30 90 "$logs/torch-eager-$arch.log" env NVIDIA_TF32_OVERRIDE=0 PYTHONUNBUFFERED=1 \
+      python3 "$repo/bench/torch_reference.py" --config "$kit/$config" --device "$torch_dev" --epochs 2 --time-only --quiet \
+      --data-dir "$kit/data" --out "$out_dir/bench/torch-eager-$arch.json" "${torch_small[@]}"
+  done
+}
+
+# --- 5: the GPU run's report (its t-SNE of 10,000 test points runs on the GPU)
+report() {
+  current_step=report
+  needs_binary report clustervae-report || return 0
+  local dir; dir="$(run_dir_of gpu)"
+  if [ -z "$dir" ]; then
+    record report not-run-no-run-folder 125 0 "no runs/gpu/*: train-gpu failed or was skipped"
+    incomplete "report: no GPU run folder"; return 0
+  fi
+  local args=(device=cuda cache=none)
+  [ "$dry" = 1 ] && args=(device=cpu cache=none tsne_points=500 tsne_iterations=100 samples_per_class=20 classifier_epochs=1)
+  run_step fail report 30 150 "$logs/report.log" "${kit_env[@]}" "$kit/clustervae-report" "$dir" "${args[@]}"
+}
+
+# --- 6: compute-sanitizer, last, each capped to a share of the time left
+# sanitize TOOL SHARE_PERCENT SPEC [OPTION ...]
+sanitize() {
+  local tool=$1 share=$2 spec=$3; shift 3
+  local name="sanitizer-$tool" log="$logs/$tool.log"
+  if [ "$dry" = 1 ]; then
+    record "$name" skipped-dry-run 125 0 "compute-sanitizer: ${sanitizer:-not found}"; return 0
+  fi
+  needs_binary "$name" "$tests_bin" || return 0
+  if [ -z "$sanitizer" ]; then
+    record "$name" unavailable-not-found 127 0; incomplete "$name: compute-sanitizer not found"; return 0
+  fi
+  if [ "$sanitizer_refused" = 1 ]; then
+    record "$name" unavailable-device 125 0 "an earlier tool was refused"; incomplete "$name: compute-sanitizer refuses this device"; return 0
+  fi
+  if ! fits 20; then record "$name" skipped-for-time 125 0; incomplete "$name: skipped for time"; return 0; fi
+  local cap=$(( $(seconds_left) * share / 100 )); [ "$cap" -lt 20 ] && cap=20
+  current_step=$name
+  local t0 rc=0 status; t0=$(date +%s)
+  timeout -k 10 "$(capped "$cap")" "${kit_env[@]}" "$sanitizer" --tool "$tool" --print-limit 100 --error-exitcode 86 \
+    --log-file "$log" "$@" "$kit/$tests_bin" "$spec" -r compact -d yes < /dev/null > "$logs/$tool-tests.log" 2>&1 || rc=$?
+  if grep -qsE "Device not supported|not supported on this" "$log" "$logs/$tool-tests.log"; then
+    status="unavailable-device"; sanitizer_refused=1; incomplete "$name: compute-sanitizer does not support this device ($runtime_guess)"
+  elif grep -qsE "ERROR SUMMARY: [1-9]|SUMMARY: [0-9]+ hazards? displayed \([1-9][0-9]* error" "$log" || [ "$rc" = 86 ]; then
+    status=errors; fail "$name: compute-sanitizer $tool found errors, see logs/$tool.log"
+  elif [ "$rc" = 0 ]; then status=clean
+  elif [ "$rc" = 124 ] || [ "$rc" = 137 ]; then status=timed-out; incomplete "$name: did not finish in $cap s"
+  elif grep -qs "ERROR SUMMARY: 0 errors" "$log"; then status=clean-tests-failed   # the plain run judges the tests
+  else status=could-not-run; incomplete "$name: compute-sanitizer exited $rc (see logs/$tool.log)"; fi
+  local summary; summary="$(grep -hoE '(ERROR|RACECHECK) SUMMARY: [0-9]+ [a-z]+' "$log" 2>/dev/null | tail -n 1 || true)"
+  record "$name" "$status" "$rc" $(( $(date +%s) - t0 )) "cap $cap s${summary:+; $summary}; log: logs/$tool.log"
+}
+sanitizer_refused=0
+
+sanitizers() {
+  current_step=sanitizers
+  sanitizer="$(find_sanitizer)"
+  # every case but the report-sized t-SNE ([large]); initcheck and synccheck: the model and graph cases.
+  # racecheck and synccheck look at the project's kernels only (namespace cvae), memcheck and initcheck
+  # at every kernel (a bad pointer shows up inside cuBLAS/cuDNN too)
+  sanitize memcheck 40 "~[large]"
+  sanitize racecheck 45 "~[large]" --kernel-name kns=cvae
+  sanitize initcheck 50 "[model],[graph]"
+  sanitize synccheck 100 "[model],[graph]" --kernel-name kns=cvae
+}
+
+# --- the end, always: the JSON, the tar, $OUT
+json_string() {  # a JSON string literal
+  printf '"%s"' "$(printf '%s' "$1" | sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/\t/\\t/g' | tr -d '\000-\010\013-\037' | tr '\n' ' ')"
+}
+json_list() { local first=1 x; printf '['; for x in "$@"; do [ "$first" = 1 ] || printf ', '; first=0; json_string "$x"; done; printf ']'; }
+
+# The minimal JSON when the summary could not be written: the verdict and every step's exit code.
+minimal_json() {
+  local json=$1 why=$2
+  {
+    printf '{\n  "schema": "clustervae-gpu-check/2",\n  "summary_failed": %s,\n' "$(json_string "$why")"
+    printf '  "dry_run": %s,\n' "$([ "$dry" = 1 ] && echo true || echo false)"
+    printf '  "verdict": {"exit_code": %s, "failures": %s, "not_available": %s, "incomplete": %s, "warnings": %s},\n' \
+      "$exit_code" "$(json_list "${failures[@]}")" "$(json_list "${unavailable[@]}")" "$(json_list "${incomplete[@]}")" "$(json_list "${warnings[@]}")"
+    printf '  "device": %s,\n  "runtime": %s,\n' "$(json_string "$gpu_line")" "$(json_string "$runtime_guess")"
+    printf '  "steps": ['
+    local first=1 name status rc secs left note
+    if [ -f "$logs/steps.tsv" ]; then
+      while IFS=$'\t' read -r name status rc secs left note; do
+        [ "$name" = step ] && continue
+        [ "$first" = 1 ] || printf ','; first=0
+        printf '\n    {"name": %s, "status": %s, "exit_code": %s, "seconds": %s, "budget_left_s": %s, "note": %s}' \
+          "$(json_string "$name")" "$(json_string "$status")" "${rc:-null}" "${secs:-null}" "${left:-null}" "$(json_string "$note")"
+      done < "$logs/steps.tsv"
+    fi
+    printf '\n  ],\n  "gpu_test_cases": ['
+    first=1
+    local id
+    if [ -f "$logs/tests/tests.tsv" ]; then
+      while IFS=$'\t' read -r id status rc secs name; do
+        [ "$first" = 1 ] || printf ','; first=0
+        printf '\n    {"id": %s, "status": %s, "exit_code": %s, "seconds": %s, "name": %s}' \
+          "$(json_string "$id")" "$(json_string "$status")" "${rc:-null}" "${secs:-null}" "$(json_string "$name")"
+      done < "$logs/tests/tests.tsv"
+    fi
+    printf '\n  ],\n  "first_failing_case": %s,\n  "first_faulting_case": %s\n}\n' \
+      "$(json_string "$(awk -F'\t' '$1 == "first_failing" {print $2}' "$logs/tests/first.tsv" 2>/dev/null)")" \
+      "$(json_string "$(awk -F'\t' '$1 == "first_faulting" {print $2}' "$logs/tests/first.tsv" 2>/dev/null)")"
+  } > "$json"
+}
+
+# shrink_copy SRC DST LIMIT: DST = SRC, or for a text file over LIMIT bytes its head and tail
+shrink_copy() {
+  local src=$1 dst=$2 limit=$3 size; size=$(stat -c %s "$src")
+  mkdir -p "$(dirname "$dst")"
+  if [ "$size" -le "$limit" ]; then cp "$src" "$dst"; return 0; fi
+  case "$src" in
+    *.log|*.txt|*.xml|*.json|*.jsonl|*.tsv|*.csv|*.html|*.svg|*.md)
+      { head -c $((limit / 2)) "$src"; printf '\n[... gpu-check cut %d bytes here ...]\n' $((size - limit)); tail -c $((limit / 2)) "$src"; } > "$dst" ;;
+    *) echo "${src#"$out_dir"/} ($size bytes)" >> "$stage/LEFT-OUT.txt" ;;
+  esac
+}
+
+# pack TAR LIMIT: logs, bench results, the JSON and the runs (no weights), each file cut to LIMIT bytes
+pack() {
+  local tar=$1 limit=$2 f rel
+  stage="$(mktemp -d /tmp/gpu-check-stage-XXXXXX)/gpu-check-$stamp"; mkdir -p "$stage"
+  : > "$stage/LEFT-OUT.txt"
+  while IFS= read -r -d '' f; do
+    rel="${f#"$out_dir"/}"
+    case "$rel" in
+      *.safetensors|*.tar.gz) echo "$rel ($(stat -c %s "$f") bytes)" >> "$stage/LEFT-OUT.txt"; continue ;;
+    esac
+    shrink_copy "$f" "$stage/$rel" "$limit"
+  done < <(find "$out_dir" -type f -print0)
+  tar -czf "$tar" -C "$(dirname "$stage")" "gpu-check-$stamp"
+  rm -rf "$(dirname "$stage")"
+}
+
+finish() {
+  local rc=$?
+  set +eu; trap - ERR
+  if [ "$finished" = 1 ]; then return; fi
+  finished=1
+  if [ -z "$logs" ] || [ ! -d "$logs" ]; then exit "$rc"; fi
+  local aborted=""
+  if [ "$main_done" != 1 ]; then
+    if [ -n "$fatal_code" ]; then
+      if [ "$fatal_code" = 2 ]; then not_avail "$fatal_msg"; else fail "$fatal_msg"; fi
+    else
+      aborted="the script stopped in step '$current_step' at line ${err_line:-?} (${err_cmd:-?}), exit $rc"
+      fail "$aborted"
+    fi
+  fi
+  exit_code=0
+  if [ ${#failures[@]} -gt 0 ]; then exit_code=1
+  elif [ ${#unavailable[@]} -gt 0 ]; then exit_code=2
+  elif [ ${#incomplete[@]} -gt 0 ]; then exit_code=4; fi
+  local judged=$exit_code
+  [ "$dry" = 1 ] && exit_code=2
+  local used=$(( $(date +%s) - started_at ))
+  {
+    printf 'mode\t%s\n' "$mode"; printf 'dry\t%s\n' "$dry"; printf 'stamp\t%s\n' "$stamp"
+    printf 'exit_code\t%s\n' "$exit_code"; printf 'judged_exit_code\t%s\n' "$judged"
+    printf 'budget_s\t%s\n' "$budget_s"; printf 'reserve_s\t%s\n' "$reserve_s"; printf 'used_s\t%s\n' "$used"
+    printf 'gpu_line\t%s\n' "$gpu_line"; printf 'runtime_guess\t%s\n' "$runtime_guess"
+    printf 'sanitizer\t%s\n' "$sanitizer"; printf 'kit\t%s\n' "$kit"; printf 'kit_ld_library_path\t%s\n' "$kit_ld"
+    printf 'aborted\t%s\n' "$aborted"; printf 'repo\t%s\n' "$repo"
+  } > "$logs/facts.tsv"
+  { for x in "${failures[@]}"; do printf 'failure\t%s\n' "$x"; done
+    for x in "${unavailable[@]}"; do printf 'not_available\t%s\n' "$x"; done
+    for x in "${incomplete[@]}"; do printf 'incomplete\t%s\n' "$x"; done
+    for x in "${warnings[@]}"; do printf 'warning\t%s\n' "$x"; done; } > "$logs/verdict.tsv"
+  local json="$out_dir/gpu-check.json" summary_rc=0
+  rm -f "$json"
+  timeout 60 python3 "$repo/scripts/gpu_check_summary.py" "$out_dir" "$json" > "$logs/summary.log" 2>&1 || summary_rc=$?
+  cat "$logs/summary.log"
+  if [ "$summary_rc" != 0 ] || [ ! -s "$json" ] || ! grep -q '"schema"' "$json"; then
+    say "the summary failed (exit $summary_rc, see logs/summary.log): writing the minimal JSON"
+    minimal_json "$json" "scripts/gpu_check_summary.py exited $summary_rc: $(tail -n 1 "$logs/summary.log" 2>/dev/null)"
+  fi
+  # the JSON first (it comes back even if packing the logs goes wrong), then one tar of everything
+  if [ -n "${OUT:-}" ]; then mkdir -p "$OUT" && cp "$json" "$OUT/gpu-check-$stamp.json"; fi
+  [ -n "$unpacked" ] && rm -rf "$unpacked"
+  local tar="$out_dir/gpu-check-$stamp-logs.tar.gz" limit=$((4 * 1024 * 1024)) max=$((15 * 1024 * 1024))
+  pack "$tar" "$limit"
+  while [ "$(stat -c %s "$tar")" -gt "$max" ] && [ "$limit" -gt 16384 ]; do
+    limit=$((limit / 4)); say "the tar is over $((max / 1048576)) MiB: packing again with each file cut to $limit bytes"; pack "$tar" "$limit"
+  done
+  say "result: $json; logs: $tar ($(stat -c %s "$tar") bytes)"
+  if [ -n "${OUT:-}" ]; then
+    cp "$tar" "$OUT/gpu-check-$stamp-logs.tar.gz" &&
+      say "copied to \$OUT: gpu-check-$stamp.json, gpu-check-$stamp-logs.tar.gz"
+  fi
+  local x
+  for x in "${failures[@]}"; do say "FAILED: $x"; done
+  for x in "${unavailable[@]}"; do say "not available: $x"; done
+  for x in "${incomplete[@]}"; do say "not complete: $x"; done
+  case "$exit_code" in
+    0) say "all clean (${used} s of ${budget_s} s)" ;;
+    1) say "exit 1: failures above (${used} s)" ;;
+    2) if [ "$dry" = 1 ]; then say "exit 2: dry run finished (no GPU, so nothing was checked; it would have been $judged)";
+       else say "exit 2: no GPU, no kit or a library missing"; fi ;;
+    4) say "exit 4: nothing failed, but not everything ran" ;;
+  esac
+  exit "$exit_code"
+}
 
 run_checks() {
-  local dry=$1
-  [ -x "$kit/$binary_name" ] ||
-    die 2 "no device kit at $kit: run 'scripts/gpu-check.sh --prepare' where the project builds, then carry ${kit#$repo/}"
-  local gpu_line=""
-  if command -v nvidia-smi >/dev/null 2>&1; then
-    gpu_line="$(nvidia-smi --query-gpu=name,driver_version,memory.total,compute_cap --format=csv,noheader 2>/dev/null | head -1 || true)"
-  fi
-  if [ -z "$gpu_line" ] && [ "$dry" = 0 ]; then
-    die 2 "no GPU on this machine (nvidia-smi $(command -v nvidia-smi >/dev/null 2>&1 && echo 'lists no device' || echo 'is not installed')); nothing was run"
-  fi
-  [ -n "$gpu_line" ] && say "device: $gpu_line" || say "dry run: no GPU here; going through the steps anyway"
-
-  local stamp; stamp="$(date -u +%Y%m%dT%H%M%SZ)"
-  local out_dir
+  stamp="$(date -u +%Y%m%dT%H%M%SZ)"
   if [ "$dry" = 1 ]; then out_dir="$(mktemp -d /tmp/gpu-check-dry-XXXXXX)"; else out_dir="$repo/bench/results/gpu-check-$stamp"; fi
-  mkdir -p "$out_dir"
+  logs="$out_dir/logs"
+  mkdir -p "$logs" "$out_dir/runs"
+  printf 'step\tstatus\texit_code\tseconds\tbudget_left_s\tnote\n' > "$logs/steps.tsv"
+  trap 'err_line=$LINENO; err_cmd=$BASH_COMMAND' ERR
+  trap finish EXIT
+  trap 'exit 143' TERM INT HUP
+  say "results in $out_dir; budget ${budget_s} s (${reserve_s} s of it kept for the JSON and the tar)"
 
-  # Libraries: the kit's (oneDNN unpacked into a scratch folder, not into the kit, which must stay
-  # under the 64 MiB the device tool carries), then the machine's CUDA libraries.
-  local libs="$kit/lib" unpacked; unpacked="$(mktemp -d /tmp/gpu-check-lib-XXXXXX)"
-  if [ -f "$libs/libdnnl.so.2.gz" ]; then gzip -dc "$libs/libdnnl.so.2.gz" > "$unpacked/libdnnl.so.2"; fi
-  libs="$unpacked:$libs"
-  local cuda_libs; cuda_libs="$(find_cuda_libs || true)"
-  local cudnn_libs; cudnn_libs="$(find_cudnn_libs || true)"
-  say "CUDA libraries: ${cuda_libs:-not found}; cuDNN: ${cudnn_libs:-not found}"
-  [ "$cudnn_libs" = "$cuda_libs" ] && cudnn_libs=""
-  export LD_LIBRARY_PATH="$libs${cuda_libs:+:$cuda_libs}${cudnn_libs:+:$cudnn_libs}${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
-  local missing; missing="$(ldd "$kit/$binary_name" | awk '/not found/ {print $1}' | tr '\n' ' ')"
-  [ -z "$missing" ] || die 2 "$binary_name cannot load: $missing(LD_LIBRARY_PATH=$LD_LIBRARY_PATH)"
-
-  export NVIDIA_TF32_OVERRIDE=0  # plain FP32 GEMMs whatever the machine's default
-  local tests_rc=0 memcheck_rc=0 racecheck_rc=0 t0 t1 t3
-  t0=$(date +%s)
-  say "1/7 gpu tests"
-  timeout "$(capped 300)" "$kit/$binary_name" -r xml -d yes -o "$out_dir/gpu-tests.xml" || tests_rc=$?
-  t1=$(date +%s)
-  local sanitizer; sanitizer="$(find_sanitizer || true)"
-  if [ -z "$sanitizer" ]; then
-    say "compute-sanitizer not found: memcheck and racecheck not run"
-    memcheck_rc=127; racecheck_rc=127
-  else
-    say "2/7 compute-sanitizer memcheck ($sanitizer)"
-    if fits 60 memcheck; then
-      timeout "$(capped 240)" "$sanitizer" --tool memcheck --error-exitcode 86 --log-file "$out_dir/memcheck.log" \
-        "$kit/$binary_name" "~[large]" -r compact > "$out_dir/memcheck-tests.log" 2>&1 || memcheck_rc=$?
-    else
-      memcheck_rc=125
-    fi
-    say "3/7 compute-sanitizer racecheck (the project's kernels)"
-    if fits 60 racecheck; then
-      timeout "$(capped 180)" "$sanitizer" --tool racecheck --kernel-name kns=cvae \
-        --error-exitcode 86 --log-file "$out_dir/racecheck.log" \
-        "$kit/$binary_name" "~[large]" -r compact > "$out_dir/racecheck-tests.log" 2>&1 || racecheck_rc=$?
-    else
-      racecheck_rc=125
-    fi
+  machine_facts
+  if [ -z "$gpu_line" ] && [ "$dry" = 0 ]; then
+    fatal 2 "no GPU on this machine (nvidia-smi $(command -v nvidia-smi >/dev/null 2>&1 && echo 'lists no device' || echo 'is not installed')); nothing was run"
   fi
-  t3=$(date +%s)
-
-  # 4: ten epochs of the Lambda-Hot VAE on MNIST on the GPU and on this machine's CPU; the
-  # metrics must agree within the tolerance stated in the JSON (floating-point order differs, so
-  # the two runs drift apart like two seeds, not bit for bit).
-  local train_gpu_rc=127 train_cpu_rc=127
-  if [ -x "$kit/clustervae-train" ] && [ "$dry" = 1 ]; then
-    say "4/7 dry run: only checks that clustervae-train loads"
-    "$kit/clustervae-train" --help > "$out_dir/train-gpu.log" 2>&1 && train_gpu_rc=0 || train_gpu_rc=$?
-  elif [ -x "$kit/clustervae-train" ] && fits 100 "ten-epoch GPU vs CPU"; then
-    say "4/7 ten epochs of the Lambda-Hot VAE on MNIST: GPU, then CPU"
-    train_gpu_rc=0
-    timeout "$(capped 150)" "$kit/clustervae-train" "$kit/mnist_lambdahot.json" device=cuda data_dir="$kit/data" \
-      out="$out_dir/runs" name=gpu progress=lines > "$out_dir/train-gpu.log" 2>&1 || train_gpu_rc=$?
-    train_cpu_rc=0
-    timeout "$(capped 240)" "$kit/clustervae-train" "$kit/mnist_lambdahot.json" device=cpu data_dir="$kit/data" \
-      out="$out_dir/runs" name=cpu progress=lines > "$out_dir/train-cpu.log" 2>&1 || train_cpu_rc=$?
-  fi
-  # 5: two epochs of the conv Lambda-Hot VAE (cuDNN) on the GPU: its epoch time (issue 5).
-  local train_conv_rc=127
-  if [ -x "$kit/clustervae-train" ] && [ -f "$kit/mnist_lambdahot_conv.json" ] && [ "$dry" = 0 ] &&
-     fits 40 "conv epochs"; then
-    say "5/7 two epochs of the conv Lambda-Hot VAE on the GPU"
-    train_conv_rc=0
-    timeout "$(capped 90)" "$kit/clustervae-train" "$kit/mnist_lambdahot_conv.json" device=cuda epochs=2 data_dir="$kit/data" \
-      out="$out_dir/runs" name=conv-gpu progress=lines > "$out_dir/train-conv-gpu.log" 2>&1 || train_conv_rc=$?
-    # and two MLP epochs without the cuBLASLt epilogue, for its before/after figure
-    CLUSTERVAE_CUBLASLT=0 timeout "$(capped 60)" "$kit/clustervae-train" "$kit/mnist_lambdahot.json" device=cuda epochs=2 \
-      data_dir="$kit/data" out="$out_dir/runs" name=unfused-gpu progress=lines \
-      > "$out_dir/train-unfused-gpu.log" 2>&1 || train_conv_rc=$?
-  fi
-  # 6: the GPU benchmarks: every custom op against the device's copy bandwidth and cuBLAS sgemm,
-  # Lloyd at the issue's size, and one epoch of PyTorch eager (MLP and conv) beside clustervae's.
-  local bench_rc=127 torch_mlp_rc=127 torch_conv_rc=127
-  if [ -x "$kit/bench_backend_ops" ] && [ "$dry" = 0 ] && fits 60 "benchmarks"; then
-    say "6/7 GPU benchmarks (bench_backend_ops device=cuda; PyTorch eager, one epoch each)"
-    bench_rc=0
-    timeout "$(capped 90)" "$kit/bench_backend_ops" device=cuda out="$out_dir/backend-ops-cuda.json" \
-      > "$out_dir/backend-ops-cuda.log" 2>&1 || bench_rc=$?
-    # Lloyd by both assignment routes (the direct kernel; the GEMM route), to set the K at which
-    # the CUDA backend switches (CLUSTERVAE_LLOYD_GEMM_MIN_K, engine/cuda/cuda_backend.cpp).
-    CLUSTERVAE_LLOYD_GEMM_MIN_K=1000000000 timeout "$(capped 60)" "$kit/bench_backend_ops" device=cuda ops=lloyd \
-      sizes=60000:20:10,60000:20:64,1048576:32:64,1048576:32:256 \
-      out="$out_dir/lloyd-cuda.json" > "$out_dir/lloyd-cuda.log" 2>&1 || bench_rc=$?
-    CLUSTERVAE_LLOYD_GEMM_MIN_K=1 timeout "$(capped 60)" "$kit/bench_backend_ops" device=cuda ops=lloyd \
-      sizes=60000:20:10,60000:20:64,1048576:32:64,1048576:32:256 \
-      out="$out_dir/lloyd-gemm-cuda.json" > "$out_dir/lloyd-gemm-cuda.log" 2>&1 || bench_rc=$?
-    if python3 -c 'import torch, sys; sys.exit(0 if torch.cuda.is_available() else 1)' 2>/dev/null; then
-      torch_mlp_rc=0; torch_conv_rc=0
-      timeout "$(capped 90)" python3 "$repo/bench/torch_reference.py" --config "$kit/mnist_lambdahot.json" --device cuda \
-        --epochs 2 --time-only --quiet --data-dir "$kit/data" --out "$out_dir/torch-eager-mlp.json" \
-        > "$out_dir/torch-eager-mlp.log" 2>&1 || torch_mlp_rc=$?
-      timeout "$(capped 90)" python3 "$repo/bench/torch_reference.py" --config "$kit/mnist_lambdahot_conv.json" --device cuda \
-        --epochs 2 --time-only --quiet --data-dir "$kit/data" --out "$out_dir/torch-eager-conv.json" \
-        > "$out_dir/torch-eager-conv.log" 2>&1 || torch_conv_rc=$?
-    else
-      say "no PyTorch with CUDA here: the PyTorch peer was not timed"
-    fi
-  fi
-  # 7: the report of the ten-epoch GPU run, made on the GPU: its t-SNE of 10,000 test points runs
-  # the exact all-pairs gradient there (kernels/tsne_forces.cu); tsne_seconds lands in metrics.json.
-  local report_rc=127
-  if [ -x "$kit/clustervae-report" ] && [ "$dry" = 0 ] && fits 30 "the GPU run's report"; then
-    local gpu_run_dir; gpu_run_dir=$(ls -d "$out_dir"/runs/gpu-* 2>/dev/null | tail -n 1)
-    if [ -n "$gpu_run_dir" ]; then
-      say "7/7 the GPU run's report on the GPU (t-SNE of 10,000 points, exact gradient)"
-      report_rc=0
-      timeout "$(capped 120)" "$kit/clustervae-report" "$gpu_run_dir" device=cuda cache=none \
-        > "$out_dir/report-gpu.log" 2>&1 || report_rc=$?
-    fi
-  fi
-  local t4; t4=$(date +%s)
-
-  local json="$out_dir/gpu-check.json"
-  GPU_LINE="$gpu_line" KIT="$kit" OUT_DIR="$out_dir" CUDA_LIBS="$cuda_libs" DRY="$dry" \
-  TESTS_RC=$tests_rc MEMCHECK_RC=$memcheck_rc RACECHECK_RC=$racecheck_rc \
-  T_TESTS=$((t1 - t0)) T_SANITIZERS=$((t3 - t1)) SANITIZER="$sanitizer" \
-  TRAIN_GPU_RC=$train_gpu_rc TRAIN_CPU_RC=$train_cpu_rc TRAIN_CONV_RC=$train_conv_rc T_TRAINING=$((t4 - t3)) \
-  BENCH_RC=$bench_rc TORCH_MLP_RC=$torch_mlp_rc TORCH_CONV_RC=$torch_conv_rc REPORT_RC=$report_rc SKIPPED_FOR_TIME="$skipped_for_time" BUDGET_S="${GPU_CHECK_BUDGET_S:-540}" \
-  python3 - "$json" <<'PY'
-import ctypes, json, os, re, subprocess, sys, xml.etree.ElementTree as ET
-
-env = os.environ
-out_dir, kit = env["OUT_DIR"], env["KIT"]
-
-def read(path):
-    try:
-        with open(path, errors="replace") as f:
-            return f.read()
-    except OSError:
-        return ""
-
-def library_version(names, symbol, decode):
-    for directory in [env.get("CUDA_LIBS", "")] + env.get("LD_LIBRARY_PATH", "").split(":"):
-        for name in names:
-            path = os.path.join(directory, name)
-            if directory and os.path.exists(path):
-                try:
-                    return decode(ctypes.CDLL(path), symbol) + " (" + path + ")"
-                except Exception as error:  # a version is nice to have, never a reason to fail
-                    return "unreadable: %s" % error
-    return "not found"
-
-def cublas_version(lib, symbol):
-    parts = []
-    for prop in range(3):  # MAJOR_VERSION, MINOR_VERSION, PATCH_LEVEL
-        value = ctypes.c_int()
-        getattr(lib, symbol)(prop, ctypes.byref(value))
-        parts.append(str(value.value))
-    return ".".join(parts)
-
-def cudnn_version(lib, symbol):
-    getattr(lib, symbol).restype = ctypes.c_size_t
-    v = getattr(lib, symbol)()
-    return "%d.%d.%d (%d)" % (v // 10000, (v % 10000) // 100, v % 100, v)
-
-def cudnn_anywhere():
-    found = library_version(["libcudnn.so.9"], "cudnnGetVersion", cudnn_version)
-    if found != "not found":
-        return found
-    try:
-        import nvidia.cudnn  # the wheel PyTorch uses
-        path = os.path.join(list(nvidia.cudnn.__path__)[0], "lib", "libcudnn.so.9")
-        return cudnn_version(ctypes.CDLL(path), "cudnnGetVersion") + " (" + path + ")"
-    except Exception:
-        return "not found"
-
-def command(args):
-    try:
-        return subprocess.run(args, capture_output=True, text=True, timeout=30).stdout.strip()
-    except Exception:
-        return ""
-
-build_info = dict(line.split("=", 1) for line in read(os.path.join(kit, "BUILD_INFO")).splitlines() if "=" in line)
-
-tests = []
-xml_text = read(os.path.join(out_dir, "gpu-tests.xml"))
-skipped = "SKIPPED: no CUDA device" in xml_text
-if xml_text:
-    try:
-        for case in ET.fromstring(xml_text).iter("TestCase"):
-            result = case.find("OverallResult")
-            tests.append({
-                "name": case.get("name"),
-                "passed": result is not None and result.get("success") == "true",
-                "seconds": float(result.get("durationInSeconds", "nan")) if result is not None else None,
-                "failed_expressions": [ (e.findtext("Original") or "").strip() + " -> " + (e.findtext("Expanded") or "").strip()
-                                        for e in case.iter("Expression") if e.get("success") == "false" ][:5],
-            })
-    except ET.ParseError as error:
-        tests.append({"name": "(gpu-tests.xml unreadable)", "passed": False, "error": str(error)})
-
-def sanitizer_step(tool, rc):
-    log = read(os.path.join(out_dir, tool + ".log"))
-    summary = re.findall(r"ERROR SUMMARY: (\d+) error", log)
-    hazards = re.findall(r"RACECHECK SUMMARY: (\d+) hazard", log)
-    unsupported = bool(re.search(r"Device not supported|not supported on this", log))
-    if rc == 125:
-        status = "not run: skipped for time (GPU_CHECK_BUDGET_S)"
-    elif rc == 127 and not log:
-        status = "not run: compute-sanitizer not found"
-    elif unsupported:
-        status = "not run: compute-sanitizer does not support this device or runtime"
-    elif rc == 124:
-        status = "timed out"
-    elif summary and all(n == "0" for n in summary):
-        status = "clean" if rc == 0 else "no sanitizer errors, but the tests exited %d" % rc
-    else:
-        status = "errors"
-    return {"tool": tool, "status": status, "exit_code": rc,
-            "errors": int(summary[-1]) if summary else None,
-            "hazards": int(hazards[-1]) if hazards else None,
-            "log_tail": log.splitlines()[-40:]}
-
-tests_rc = int(env["TESTS_RC"])
-steps = {
-    "gpu_tests": {"exit_code": tests_rc, "seconds": int(env["T_TESTS"]),
-                  "passed": sum(t["passed"] for t in tests), "failed": sum(not t["passed"] for t in tests),
-                  "saw_the_gpu": not skipped, "tests": tests},
-    "memcheck": sanitizer_step("memcheck", int(env["MEMCHECK_RC"])),
-    "racecheck": sanitizer_step("racecheck", int(env["RACECHECK_RC"])),
-    "sanitizer_seconds": int(env["T_SANITIZERS"]),
-    "budget_seconds": int(env["BUDGET_S"]),
-    "skipped_for_time": [x for x in env.get("SKIPPED_FOR_TIME", "").split(", ") if x],
-}
-
-def run_metrics(name):
-    import glob
-    found = sorted(glob.glob(os.path.join(out_dir, "runs", name + "-*", "metrics.json")))
-    if not found:
-        return None
-    try:
-        with open(found[-1]) as f:
-            return json.load(f)
-    except (OSError, ValueError):
-        return None
-
-gpu_run, cpu_run = run_metrics("gpu"), run_metrics("cpu")
-tolerance = {"test_bce_sampled": 1.0, "test_bce_mean": 1.0, "argmax_accuracy": 0.02, "linear_probe_accuracy": 0.02}
-comparison = {}
-if gpu_run and cpu_run:
-    for key, limit in tolerance.items():
-        g, c = gpu_run.get(key), cpu_run.get(key)
-        if isinstance(g, (int, float)) and isinstance(c, (int, float)):
-            comparison[key] = {"gpu": g, "cpu": c, "difference": g - c, "tolerance": limit, "within": abs(g - c) <= limit}
-steps["training"] = {
-    "what": "10 epochs, Lambda-Hot VAE, MNIST, batch 128: device=cuda against device=cpu on this machine",
-    "exit_codes": {"gpu": int(env["TRAIN_GPU_RC"]), "cpu": int(env["TRAIN_CPU_RC"])},
-    "seconds": int(env["T_TRAINING"]),
-    "gpu_epoch_seconds": gpu_run.get("epoch_seconds") if gpu_run else None,
-    "cpu_epoch_seconds": cpu_run.get("epoch_seconds") if cpu_run else None,
-    "gpu_metrics": gpu_run, "cpu_metrics": cpu_run,
-    "comparison": comparison,
-    "agree": bool(comparison) and all(v["within"] for v in comparison.values()),
-}
-conv_metrics = None
-for root, _, files in os.walk(os.path.join(out_dir, "runs")):
-    if "metrics.json" in files and os.path.basename(root).startswith("conv-gpu"):
-        try:
-            conv_metrics = json.loads(read(os.path.join(root, "metrics.json")))
-        except ValueError:
-            pass
-unfused_run = run_metrics("unfused-gpu")
-steps["cublaslt_epilogue"] = {
-    "what": "MLP epoch seconds on the GPU with the cuBLASLt bias/ReLU epilogue (the ten-epoch run) and without (CLUSTERVAE_CUBLASLT=0, 2 epochs)",
-    "fused_epoch_seconds": gpu_run.get("epoch_seconds") if gpu_run else None,
-    "unfused_epoch_seconds": unfused_run.get("epoch_seconds") if unfused_run else None,
-}
-steps["conv_training"] = {
-    "what": "2 epochs, conv Lambda-Hot VAE (cuDNN), MNIST, batch 128, device=cuda",
-    "exit_code": int(env["TRAIN_CONV_RC"]),
-    "epoch_seconds": conv_metrics.get("epoch_seconds") if conv_metrics else None,
-    "metrics": conv_metrics,
-}
-report_metrics = run_metrics("gpu")  # metrics.json after the report added its figures
-steps["report"] = {
-    "what": "clustervae-report of the GPU run, device=cuda: t-SNE of 10,000 test points (exact gradient)",
-    "exit_code": int(env["REPORT_RC"]),
-    "tsne_seconds": report_metrics.get("tsne_seconds") if report_metrics else None,
-    "tsne_method": report_metrics.get("tsne_method") if report_metrics else None,
-    "conditional_sample_accuracy": report_metrics.get("conditional_sample_accuracy") if report_metrics else None,
-    "log_tail": read(os.path.join(out_dir, "report-gpu.log")).splitlines()[-20:],
-}
-def json_file(name):
-    try:
-        return json.loads(read(os.path.join(out_dir, name)))
-    except ValueError:
-        return None
-torch_mlp, torch_conv = json_file("torch-eager-mlp.json"), json_file("torch-eager-conv.json")
-# Epoch 1 of each pays for start-up (cuDNN/cuBLAS heuristics, graph recording, torch's kernels):
-# the speed figure is the last epoch of each.
-def last(values):
-    return values[-1] if values else None
-clustervae_mlp_epoch = last(gpu_run.get("epoch_seconds")) if gpu_run else None
-clustervae_conv_epoch = last(conv_metrics.get("epoch_seconds")) if conv_metrics else None
-torch_mlp_epoch = last(torch_mlp.get("epoch_seconds")) if torch_mlp else None
-torch_conv_epoch = last(torch_conv.get("epoch_seconds")) if torch_conv else None
-def ratio(a, b):
-    return a / b if isinstance(a, (int, float)) and isinstance(b, (int, float)) and b > 0 else None
-steps["benchmarks"] = {
-    "exit_codes": {"bench_backend_ops": int(env["BENCH_RC"]), "torch_mlp": int(env["TORCH_MLP_RC"]),
-                   "torch_conv": int(env["TORCH_CONV_RC"])},
-    "backend_ops": json_file("backend-ops-cuda.json"),
-    "lloyd": json_file("lloyd-cuda.json"),            # direct assignment kernel at every K
-    "lloyd_gemm_route": json_file("lloyd-gemm-cuda.json"),  # GEMM route at every K
-    "epoch_seconds_last": {"clustervae_mlp": clustervae_mlp_epoch, "torch_eager_mlp": torch_mlp_epoch,
-                           "clustervae_conv": clustervae_conv_epoch, "torch_eager_conv": torch_conv_epoch},
-    "speedup_vs_torch_eager": {"mlp": ratio(torch_mlp_epoch, clustervae_mlp_epoch),
-                               "conv": ratio(torch_conv_epoch, clustervae_conv_epoch)},
-    "torch_eager_mlp": torch_mlp, "torch_eager_conv": torch_conv,
-}
-gpu = [s.strip() for s in env.get("GPU_LINE", "").split(",")]
-result = {
-    "schema": "clustervae-gpu-check/1",
-    "dry_run": env["DRY"] == "1",
-    "date": command(["date", "-u", "+%Y-%m-%dT%H:%M:%SZ"]),
-    "git_commit": build_info.get("commit", "unknown"),
-    "uncommitted_files_at_build": build_info.get("uncommitted_files", "unknown"),
-    "build": build_info,
-    "device": {"name": gpu[0] if gpu and gpu[0] else "none", "driver": gpu[1] if len(gpu) > 1 else None,
-               "memory": gpu[2] if len(gpu) > 2 else None, "compute_capability": gpu[3] if len(gpu) > 3 else None},
-    "versions": {
-        "cuda_driver_api": command(["nvidia-smi", "--query-gpu=driver_version", "--format=csv,noheader"]) or None,
-        "nvcc_on_this_machine": (command(["nvcc", "--version"]).splitlines() or [None])[-2:][0] if command(["nvcc", "--version"]) else None,
-        "cublas": library_version(["libcublas.so.13"], "cublasGetProperty", cublas_version),
-        "cudnn": cudnn_anywhere(),
-        "compute_sanitizer": command([env["SANITIZER"], "--version"]).splitlines()[-1:] if env.get("SANITIZER") else None,
-    },
-    "host": {"kernel": command(["uname", "-srm"]),
-             "cpu": next((l.split(":", 1)[1].strip() for l in read("/proc/cpuinfo").splitlines() if l.startswith("model name")), None)},
-    "steps": steps,
-}
-with open(sys.argv[1], "w") as f:
-    json.dump(result, f, indent=2)
-    f.write("\n")
-print("gpu-check: tests %d passed, %d failed%s; memcheck %s; racecheck %s; ten-epoch GPU vs CPU %s" % (
-    steps["gpu_tests"]["passed"], steps["gpu_tests"]["failed"],
-    "" if not skipped else " (they did NOT see a GPU)", steps["memcheck"]["status"], steps["racecheck"]["status"],
-    "agree" if steps["training"]["agree"] else "DO NOT AGREE or did not run"))
-PY
-  say "result: $json"
-  if [ -n "${OUT:-}" ] && [ -d "${OUT:-}" ]; then
-    cp "$json" "$OUT/gpu-check-$stamp.json"
-    for f in gpu-tests.xml memcheck.log racecheck.log train-gpu.log train-cpu.log train-conv-gpu.log train-unfused-gpu.log \
-             backend-ops-cuda.log lloyd-cuda.log lloyd-gemm-cuda.log report-gpu.log torch-eager-mlp.log torch-eager-conv.log; do [ -f "$out_dir/$f" ] && cp "$out_dir/$f" "$OUT/"; done
-    say "copied to \$OUT"
-  fi
-
-  if [ "$dry" = 1 ]; then die 2 "dry run finished: no GPU on this machine, so nothing was checked ($json)"; fi
-  grep -q "SKIPPED: no CUDA device" "$out_dir/gpu-tests.xml" 2>/dev/null &&
-    die 1 "the tests did not see the GPU (cuda_device_count() == 0): check the driver and LD_LIBRARY_PATH"
-  [ "$tests_rc" = 0 ] || die 1 "gpu tests failed (exit $tests_rc): see $out_dir/gpu-tests.xml"
-  local memcheck racecheck
-  memcheck="$(sanitizer_verdict "$memcheck_rc" "$out_dir/memcheck.log")"
-  racecheck="$(sanitizer_verdict "$racecheck_rc" "$out_dir/racecheck.log")"
-  if [ "$memcheck" = errors ] || [ "$racecheck" = errors ]; then
-    die 1 "compute-sanitizer: memcheck exit $memcheck_rc, racecheck exit $racecheck_rc (86: errors found, 124: timed out); see $out_dir/memcheck.log and racecheck.log"
-  fi
-  if [ "$memcheck" != clean ] || [ "$racecheck" != clean ]; then
-    die 4 "the gpu tests passed, but compute-sanitizer could not run here (memcheck $memcheck, racecheck $racecheck)"
-  fi
-  say "all clean"
+  [ "$dry" = 1 ] && say "dry run: no GPU needed; every step runs with CPU stand-ins"
+  [ -x "$kit/$tests_bin" ] || [ -d "$kit" ] ||
+    fatal 2 "no device kit at $kit: run 'scripts/gpu-check.sh --prepare' where the project builds, then carry ${kit#"$repo"/}"
+  load_check
+  gpu_tests
+  training
+  benchmarks
+  report
+  sanitizers
+  current_step=end
+  main_done=1
 }
 
 case "$mode" in
   prepare) prepare ;;
-  run) run_checks 0 ;;
-  dry-run) run_checks 1 ;;
+  run) dry=0; run_checks ;;
+  dry-run) dry=1; run_checks ;;
 esac
