@@ -332,6 +332,11 @@ std::string run_html(const RunReport& r, const ReportOptions& options) {
   } else {
     h += "<p>No metrics.json.</p>\n";
   }
+  h += "<h2>This report's numbers (<code>report.json</code>)</h2>\n<table><tr><th>key</th><th>value</th></tr>\n";
+  for (auto it = r.report_metrics.begin(); it != r.report_metrics.end(); ++it)
+    h += "<tr><td>" + html_escape(it.key()) + "</td><td class=\"num\">" + html_escape(json_cell(it.value())) +
+         "</td></tr>\n";
+  h += "</table>\n";
 
   h += "<h2>Configuration</h2>\n<table><tr><th>key</th><th>value</th></tr>\n";
   nlohmann::json config = to_json(r.config);
@@ -550,24 +555,26 @@ RunReport compute_run(const std::string& run_dir, const ReportOptions& options, 
     r.prior_grid = image_grid(spec);
   }
 
-  // metrics.json gains the classifier's numbers (the other keys are kept as they are).
-  if (r.metrics_file) {
-    if (r.conditional_accuracy >= 0) {
-      r.metrics["conditional_sample_accuracy"] = r.conditional_accuracy;
-      r.metrics["conditional_sample_accuracy_per_class"] = r.conditional_accuracy_per_class;
-      r.metrics["conditional_samples_per_class"] = options.samples_per_class;
-    }
-    if (!r.cluster_majority_class.empty()) {
-      double mean = 0;
-      for (double s : r.cluster_majority_share) mean += s / r.cluster_majority_share.size();
-      r.metrics["cluster_sample_purity"] = mean;
-      r.metrics["cluster_sample_majority_class"] = r.cluster_majority_class;
-    }
-    if (classifier) r.metrics["sample_classifier_test_accuracy"] = r.classifier_accuracy;
-    r.metrics["tsne_seconds"] = r.tsne_seconds;
-    r.metrics["tsne_kl_divergence"] = r.tsne_kl;
-    r.metrics["tsne_method"] = r.tsne_method;
+  // The report's own numbers go to report.json: metrics.json stays what training wrote, so a
+  // resumed run (which rewrites metrics.json) loses nothing of the report's, and nothing stale
+  // of the report's lingers in metrics.json.
+  nlohmann::ordered_json& own = r.report_metrics;
+  own["epochs_done"] = r.epochs_done;
+  if (r.conditional_accuracy >= 0) {
+    own["conditional_sample_accuracy"] = r.conditional_accuracy;
+    own["conditional_sample_accuracy_per_class"] = r.conditional_accuracy_per_class;
+    own["conditional_samples_per_class"] = options.samples_per_class;
   }
+  if (!r.cluster_majority_class.empty()) {
+    double mean = 0;
+    for (double s : r.cluster_majority_share) mean += s / r.cluster_majority_share.size();
+    own["cluster_sample_purity"] = mean;
+    own["cluster_sample_majority_class"] = r.cluster_majority_class;
+  }
+  if (classifier) own["sample_classifier_test_accuracy"] = r.classifier_accuracy;
+  own["tsne_seconds"] = r.tsne_seconds;
+  own["tsne_kl_divergence"] = r.tsne_kl;
+  own["tsne_method"] = r.tsne_method;
   return r;
 }
 
@@ -580,7 +587,7 @@ void write_run(RunReport& r, const ReportOptions& options) {
   if (r.cluster_grid.width > 0) write_file_atomic(figures + "/samples_clusters.png", encode_png(r.cluster_grid));
   if (r.reconstructions.width > 0) write_file_atomic(figures + "/reconstructions.png", encode_png(r.reconstructions));
   write_file_atomic(figures + "/samples_prior.png", encode_png(r.prior_grid));
-  if (r.metrics_file) write_file_atomic(r.run_dir + "/metrics.json", r.metrics.dump(2) + "\n");
+  write_file_atomic(r.run_dir + "/report.json", r.report_metrics.dump(2) + "\n");
   r.html_path = r.run_dir + "/report.html";
   write_file_atomic(r.html_path, run_html(r, options));
 }

@@ -54,8 +54,11 @@ struct RunReport {
   Config config;
   int epochs_done = 0;
   std::vector<EpochLog> epochs;
-  nlohmann::ordered_json metrics;   // metrics.json after the update (null when the run has none)
+  nlohmann::ordered_json metrics;   // the run's metrics.json, as training wrote it (null when none)
   bool metrics_file = false;        // the run folder had a metrics.json
+  // The report's own numbers (t-SNE, the classifier's verdict on the samples), written to
+  // report.json beside metrics.json — which the report never changes.
+  nlohmann::ordered_json report_metrics = nlohmann::ordered_json::object();
   std::vector<std::string> class_names;
   // t-SNE
   std::vector<double> tsne_xy;

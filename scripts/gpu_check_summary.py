@@ -320,10 +320,11 @@ def main():
         "torch_eager_mlp": torch_mlp, "torch_eager_conv": torch_conv,
     }
 
-    # ---- report (clustervae-report adds its figures to the GPU run's metrics.json)
+    # ---- report (clustervae-report writes its numbers to the GPU run's report.json)
     report = {"step": step.get("report"), "log_tail": tail(os.path.join(logs, "report.log"), 15)}
-    for key in ("tsne_seconds", "tsne_method", "conditional_sample_accuracy", "classifier_test_accuracy"):
-        report[key] = gpu_m.get(key)
+    report_numbers = (load_json(os.path.join(run_dirs["gpu"], "report.json")) if "gpu" in run_dirs else None) or {}
+    for key in ("tsne_seconds", "tsne_method", "conditional_sample_accuracy", "sample_classifier_test_accuracy"):
+        report[key] = report_numbers.get(key)
     if "gpu" in run_dirs:
         report["figures"] = sorted(os.path.relpath(p, out_dir) for p in glob.glob(os.path.join(run_dirs["gpu"], "figures", "*")))
 
