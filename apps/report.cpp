@@ -7,13 +7,14 @@
 #include <string>
 #include <vector>
 
+#include "engine/backend.h"
 #include "engine/error.h"
 #include "engine/report.h"
 
 namespace {
 
 const char* kUsage =
-    "usage: clustervae-report RUN_DIR [RUN_DIR ...] [out=DIR] [seed=1] [device=auto|cpu|cuda]\n"
+    "usage: clustervae-report RUN_DIR [RUN_DIR ...] [out=DIR] [seed=1] [device=auto|cpu|cuda|cuda:N]\n"
     "                         [threads=0] [tsne_points=10000] [tsne_iterations=1000]\n"
     "                         [perplexity=30] [samples_per_class=1000] [grid_columns=10]\n"
     "                         [classifier_epochs=3] [cache=DIR|none]\n";
@@ -64,8 +65,8 @@ int main(int argc, char** argv) {
       else if (key == "cache") options.cache_dir = value;
       else cvae::fail("unknown argument '" + key + "' (clustervae-report --help lists them)");
     }
-    if (options.device != "auto" && options.device != "cpu" && options.device != "cuda")
-      cvae::fail("argument device=" + options.device + ": expected auto, cpu or cuda");
+    if (!cvae::is_device_name(options.device))
+      cvae::fail("argument device=" + options.device + ": expected auto, cpu, cuda or cuda:N");
     if (run_dirs.empty()) {
       std::cerr << kUsage;
       return 2;

@@ -265,8 +265,12 @@ inline Buffer::~Buffer() {
 constexpr float kLogVarMin = -20.0f;
 constexpr float kLogVarMax = 20.0f;
 
-// device = "cpu" | "cuda" | "auto" (auto: CUDA when built with it and a device is present).
+// device = "cpu" | "cuda" | "cuda:N" | "auto" (auto: CUDA device 0 when built with CUDA and a
+// device is present, else the CPU). "cuda" is "cuda:0"; N counts the devices this process sees
+// (CUDA_VISIBLE_DEVICES picks and orders them).
 std::unique_ptr<Backend> make_backend(const std::string& device, int threads);
+// True for the names make_backend takes (the config checks device= with it).
+bool is_device_name(const std::string& device);
 bool cuda_device_available();
 
 }  // namespace cvae

@@ -20,6 +20,22 @@ bool cuda_device_available() {
 #endif
 }
 
+namespace {
+
+// The N of "cuda:N", or −1 when the text is not "cuda:" and decimal digits.
+int cuda_index(const std::string& device) {
+  if (device.rfind("cuda:", 0) != 0 || device.size() == 5 || device.size() > 9) return -1;
+  for (size_t i = 5; i < device.size(); ++i)
+    if (device[i] < '0' || device[i] > '9') return -1;
+  return std::stoi(device.substr(5));
+}
+
+}  // namespace
+
+bool is_device_name(const std::string& device) {
+  return device == "auto" || device == "cpu" || device == "cuda" || cuda_index(device) >= 0;
+}
+
 std::unique_ptr<Backend> make_backend(const std::string& device, int threads) {
   if (device == "cpu") return std::make_unique<CpuBackend>(threads);
   if (device == "auto") {
@@ -28,15 +44,21 @@ std::unique_ptr<Backend> make_backend(const std::string& device, int threads) {
 #endif
     return std::make_unique<CpuBackend>(threads);
   }
-  if (device == "cuda") {
+  if (device == "cuda" || cuda_index(device) >= 0) {
+    const int index = device == "cuda" ? 0 : cuda_index(device);
 #ifdef CLUSTERVAE_HAVE_CUDA
-    if (!cuda_device_available()) fail("device=cuda: no CUDA device is present");
-    return make_cuda_backend(0);
+    if (!cuda_device_available()) fail("device=" + device + ": no CUDA device is present");
+    const int count = cuda_device_count();
+    if (index >= count)
+      fail("device=" + device + ": there " + (count == 1 ? "is 1 CUDA device" : "are " + std::to_string(count) + " CUDA devices") +
+           " (cuda:0" + (count > 1 ? " … cuda:" + std::to_string(count - 1) : "") + "; CUDA_VISIBLE_DEVICES chooses which)");
+    return make_cuda_backend(index);
 #else
-    fail("device=cuda: this build has no CUDA backend (configure with CLUSTERVAE_CUDA=ON)");
+    (void)index;
+    fail("device=" + device + ": this build has no CUDA backend (configure with CLUSTERVAE_CUDA=ON)");
 #endif
   }
-  fail("device: '" + device + "' is not one of auto, cpu, cuda");
+  fail("device: '" + device + "' is not one of auto, cpu, cuda, cuda:N");
 }
 
 }  // namespace cvae

@@ -7,6 +7,7 @@
 #include <functional>
 #include <limits>
 
+#include "engine/backend.h"
 #include "engine/error.h"
 #include "engine/suggest.h"
 
@@ -117,6 +118,24 @@ Field flag_field(const char* key, bool Config::*member) {
       [=](const Config& c) { return nlohmann::json(c.*member); }};
 }
 
+// device: auto, cpu, cuda or cuda:N (engine/backend.h).
+Field device_field() {
+  auto check = [](Config& c, const std::string& v, const std::string& where) {
+    if (!is_device_name(v))
+      fail(where + ": device = '" + v + "' is not one of auto, cpu, cuda, cuda:N" +
+           did_you_mean(v, {"auto", "cpu", "cuda"}));
+    c.device = v;
+  };
+  return Field{
+      "device",
+      [=](Config& c, const nlohmann::json& j, const std::string& where) {
+        if (!j.is_string()) fail(where + ": device must be a string, got " + describe(j));
+        check(c, j.get<std::string>(), where);
+      },
+      [=](Config& c, const std::string& text, const std::string& where) { check(c, text, where); },
+      [](const Config& c) { return nlohmann::json(c.device); }};
+}
+
 const std::vector<Field>& fields() {
   static const std::vector<Field> table = {
       text_field("name", &Config::name, {}),
@@ -144,7 +163,7 @@ const std::vector<Field>& fields() {
       integer_field("conv1_channels", &Config::conv1_channels, 1, 4096),
       integer_field("conv2_channels", &Config::conv2_channels, 1, 4096),
       integer_field("classes", &Config::classes, 2, 256),
-      text_field("device", &Config::device, {"auto", "cpu", "cuda"}),
+      device_field(),
       flag_field("cuda_graph", &Config::cuda_graph),
       integer_field("threads", &Config::threads, 0, 1024),
       text_field("out", &Config::out, {}),

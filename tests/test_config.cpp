@@ -3,6 +3,7 @@
 
 #include <fstream>
 
+#include "engine/backend.h"
 #include "engine/config.h"
 #include "engine/error.h"
 #include "tests/test_helpers.h"
@@ -98,4 +99,19 @@ TEST_CASE("the resolved config round-trips through JSON", "[config]") {
   REQUIRE(to_json(back) == to_json(c));
   REQUIRE(back.method == "cvae");
   REQUIRE(back.lambda == 2.5);
+}
+
+TEST_CASE("device names a backend and, on CUDA, which device; a missing one is said plainly", "[config]") {
+  Config c;
+  for (const char* name : {"auto", "cpu", "cuda", "cuda:0", "cuda:3"}) {
+    INFO(name);
+    apply_override(c, std::string("device=") + name);
+    REQUIRE(c.device == name);
+  }
+  for (const char* bad : {"cuda:", "cuda:-1", "cuda:1x", "gpu", "cuda0"}) {
+    INFO(bad);
+    REQUIRE_THROWS_WITH(apply_override(c, std::string("device=") + bad), Catch::Contains("is not one of auto, cpu, cuda, cuda:N"));
+  }
+  if (!cuda_device_available())  // the CUDA build on a machine without a GPU, or a CPU-only build
+    REQUIRE_THROWS_WITH(make_backend("cuda:1", 1), Catch::Contains("device=cuda:1: "));
 }

@@ -241,6 +241,11 @@ TEST_CASE("CUDA backend errors name the op or the call", "[gpu][errors]") {
   REQUIRE_THROWS_WITH(b->gpu->gemm(false, false, 4, 4, 4, 1, a.f32(), 3, a.f32(), 4, 0, a.f32(), 4),
                       Catch::Contains("gemm") && Catch::Contains("leading dimension"));
   REQUIRE_THROWS_WITH(make_cuda_backend(cuda_device_count()), Catch::Contains("not present"));
+  // device=cuda:N: N counts the devices this process sees
+  const std::string beyond = "cuda:" + std::to_string(cuda_device_count());
+  REQUIRE_THROWS_WITH(make_backend(beyond, 1), Catch::Contains("device=" + beyond + ": there ") &&
+                                                   Catch::Contains("CUDA_VISIBLE_DEVICES"));
+  REQUIRE(make_backend("cuda:0", 1)->name() == "cuda");
   // the two switches read from the environment refuse what they do not understand, by name
   setenv("CLUSTERVAE_CUBLASLT", "maybe", 1);
   REQUIRE_THROWS_WITH(make_cuda_backend(0), Catch::Contains("CLUSTERVAE_CUBLASLT"));
