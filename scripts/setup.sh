@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Set-up from nothing on Debian, as root: build packages and the two data sets.
+# Set-up from nothing on Debian, as root: build packages and the two data sets (`--tests`: and
+# what only the tests need).
 # Idempotent: a second run checks what is there and does (almost) nothing.
 #   CLUSTERVAE_DATA  where the data goes (default: ./data next to this repository)
 set -euo pipefail
@@ -10,6 +11,8 @@ packages=(cmake ninja-build g++ make catch2 nlohmann-json3-dev libdnnl-dev zlib1
           libpng-dev dataset-fashion-mnist ca-certificates chromium fonts-dejavu-core)
 # clang and its sanitizer runtimes: the libFuzzer targets (scripts/fuzz.sh).
 packages+=(clang libclang-rt-14-dev)
+# --tests (scripts/test.sh): Debian's PyTorch too, for the test that loads a checkpoint into it.
+[ "${1:-}" = "--tests" ] && packages+=(python3-torch)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -6,7 +6,7 @@ set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 quick=0
 [ "${1:-}" = "--quick" ] && quick=1
-bash "$repo/scripts/setup.sh"
+bash "$repo/scripts/setup.sh" --tests
 
 echo "== build and test (Release) =="
 bash "$repo/scripts/build.sh"
