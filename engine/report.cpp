@@ -43,11 +43,6 @@ bool is_file(const std::string& path) {
   return ::stat(path.c_str(), &info) == 0 && S_ISREG(info.st_mode);
 }
 
-void make_folder(const std::string& path) {
-  if (::mkdir(path.c_str(), 0755) != 0 && errno != EEXIST)
-    fail(path + ": cannot create folder (" + std::strerror(errno) + ")");
-}
-
 std::string strip_slashes(std::string path) {
   while (path.size() > 1 && path.back() == '/') path.pop_back();
   return path;
@@ -237,6 +232,9 @@ std::string conditional_caption(const RunReport& r) {
   if (r.config.method == "cvae")
     return "Class-conditional samples of the Conditional VAE: one row per class, the label given to "
            "the decoder with z ~ N(0, I); each column shares its ε (paper, Figures 4–5, left).";
+  if (r.config.method == "movable")
+    return "Class-conditional samples of the movable-centre Lambda-Hot VAE: one row per class y, "
+           "z ~ N(c_y, I) around its learnt class centre c_y; each column shares its ε.";
   return "Class-conditional samples of the Lambda-Hot VAE: one row per class y, z ~ N(λ·e_y, I) with "
          "λ = " + svg_number(r.config.lambda, 3) +
          " on the first " + std::to_string(r.config.classes) +
@@ -627,7 +625,8 @@ struct SamplingComparison {
 std::string sampling_runs_unlike(const std::vector<const RunReport*>& runs) {
   std::vector<Config> configs;
   for (const RunReport* r : runs)
-    if (r->conditional_accuracy >= 0) configs.push_back(r->config);
+    if (r->conditional_accuracy >= 0 && (r->config.method == "cvae" || r->config.method == "lambdahot"))
+      configs.push_back(r->config);
   return training_differences(configs);
 }
 
@@ -639,9 +638,11 @@ SamplingComparison compare_sampling(const std::vector<const RunReport*>& runs) {
     if (r->config.method == "cvae") {
       s.cvae += r->conditional_accuracy;
       ++s.cvae_runs;
-    } else {
+    } else if (r->config.method == "lambdahot") {  // the paper's claim: not movable's centres
       s.lambdahot += r->conditional_accuracy;
       ++s.lambdahot_runs;
+    } else {
+      continue;
     }
     s.classifier += r->classifier_accuracy;
     ++classifiers;

@@ -111,7 +111,7 @@ GeneratedImages reconstruct_images(Backend& backend, const ModelState& state,
 }
 
 bool has_class_conditional_sampler(const std::string& method) {
-  return method == "cvae" || method == "lambdahot";
+  return method == "cvae" || method == "lambdahot" || method == "movable";
 }
 
 GeneratedImages conditional_samples(Backend& backend, const Config& config, const ModelState& state,
@@ -121,9 +121,10 @@ GeneratedImages conditional_samples(Backend& backend, const Config& config, cons
   std::vector<int32_t> group;
   std::vector<uint32_t> noise_row;
   grouped(config.classes, per_group, shared_noise, group, noise_row);
-  // cvae: the label goes to the decoder and z ~ N(0, I); lambdahot: z ~ N(λ·e_y, I).
+  // cvae: the label goes to the decoder and z ~ N(0, I); lambdahot: z ~ N(λ·e_y, I); movable:
+  // z ~ N(c_y, I) around its moved class centres.
   const std::vector<float> means =
-      config.method == "lambdahot" ? state.prior->means() : std::vector<float>();
+      state.prior->kind() == PriorKind::class_mean ? state.prior->means() : std::vector<float>();
   std::vector<float> z = latents_around(means, state.shape.latent, group, noise_row, seed, use);
   return decode_latents(backend, state, z, group, config.eval_batch);
 }

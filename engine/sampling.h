@@ -40,8 +40,9 @@ GeneratedImages decode_latents(Backend& backend, const ModelState& state, const 
 GeneratedImages reconstruct_images(Backend& backend, const ModelState& state,
                                    const LabelledImages& split, const std::vector<int64_t>& rows);
 
-// True for the methods with a class-conditional sampler: cvae (label given, z ~ N(0, I)) and
-// lambdahot (z ~ N(λ·e_y, I) on the first `classes` dimensions, N(0, 1) elsewhere).
+// True for the methods with a class-conditional sampler: cvae (label given, z ~ N(0, I)),
+// lambdahot (z ~ N(λ·e_y, I) on the first `classes` dimensions, N(0, 1) elsewhere) and movable
+// (z ~ N(c_y, I) around its class centres).
 bool has_class_conditional_sampler(const std::string& method);
 
 // per_group images for every class (cvae, lambdahot) or every k-means centre (kmeans:

@@ -105,4 +105,9 @@ std::string make_run_folder(const std::string& out, const std::string& name) {
   fail(base + ": too many run folders with this name and time");
 }
 
+void make_folder(const std::string& path) {
+  if (::mkdir(path.c_str(), 0755) != 0 && errno != EEXIST)
+    fail(path + ": cannot create folder (" + std::strerror(errno) + ")");
+}
+
 }  // namespace cvae
