@@ -46,3 +46,12 @@ TEST_CASE("seconds are written for a reader", "[progress]") {
   REQUIRE(format_seconds(75) == "1m15s");
   REQUIRE(format_seconds(7300) == "2h01m");
 }
+
+TEST_CASE("the executables choose OpenMP's spin before the runtime starts, unless the user did", "[progress]") {
+  // apps/openmp_defaults.cpp is linked into this test binary as into every app: by the time a test
+  // runs, one of the two variables is set — the user's own, or the built-in short spin.
+  const char* spin = std::getenv("GOMP_SPINCOUNT");
+  const char* policy = std::getenv("OMP_WAIT_POLICY");
+  REQUIRE((spin != nullptr || policy != nullptr));
+  if (spin && !policy) INFO("GOMP_SPINCOUNT=" << spin);
+}
