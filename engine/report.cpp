@@ -309,6 +309,14 @@ std::string run_html(const RunReport& r, const ReportOptions& options) {
          "(paper, Figure 6); the label is the class the classifier gives most of " +
          std::to_string(options.samples_per_class) + " such samples, with its share. " +
          html_escape(r.classifier_note) + ".</figcaption></figure>\n";
+  // The class centres' distances (lambdahot, movable: written by training), inline.
+  const std::string heat_map = r.run_dir + "/centre_distances.svg";
+  if (is_file(heat_map)) {
+    std::string svg = read_file(heat_map);
+    if (svg.rfind("<svg", 0) == 0)
+      h += "<figure>" + svg + "<figcaption>Distances between the class centres of the prior "
+           "(centres.json), with their colour scale; the diagonal is grey.</figcaption></figure>\n";
+  }
   h += "<figure>" + png_img(r.reconstructions, "reconstructions") +
        "<figcaption>Reconstructions with z = μ(x): test images above, their reconstructions below "
        "(paper, Figure 7).</figcaption></figure>\n";

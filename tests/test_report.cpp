@@ -109,6 +109,10 @@ TEST_CASE("a run's report writes every figure, report.html and the classifier's 
   REQUIRE(after["sample_classifier_test_accuracy"].get<double>() >= 0.9);
   REQUIRE(after["conditional_samples_per_class"] == 50);
   REQUIRE(r.tsne_labels.size() == 120);
+  // the class centres' heat map, with its colour scale, is in the page
+  const std::string html = read_file(run + "/report.html");
+  REQUIRE_THAT(html, Catch::Contains("Distances between the class centres") && Catch::Contains(">distance</text>"));
+  REQUIRE(test::markup_problem(html, true) == "");
 }
 
 TEST_CASE("report.html is well-formed, self-contained HTML", "[report]") {

@@ -1,6 +1,7 @@
 #include "engine/io/heatmap_svg.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 
 namespace cvae {
@@ -46,8 +47,11 @@ std::string heatmap_svg(const std::vector<double>& m, int n, const std::vector<s
   for (int a = 0; a < n; ++a)
     for (int b = 0; b < n; ++b)
       if (a != b) { lo = std::min(lo, m[a * n + b]); hi = std::max(hi, m[a * n + b]); }
-  if (hi <= lo) hi = lo + 1;
-  const int width = left + n * cell + 20, height = top + n * cell + 20;
+  const bool all_equal = hi - lo <= 1e-9 * std::max(1.0, std::abs(hi));  // lambda-hot's fixed centres
+  if (all_equal) hi = lo + 1;
+  // The colour scale: a bar beside the matrix from the smallest distance (top) to the largest.
+  const int scale_x = left + n * cell + 24, scale_width = 16, steps = 20;
+  const int width = scale_x + scale_width + 60, height = top + n * cell + 20;
   std::string svg;
   char buf[512];
   std::snprintf(buf, sizeof buf,
@@ -76,6 +80,24 @@ std::string heatmap_svg(const std::vector<double>& m, int n, const std::vector<s
       svg += buf;
     }
   }
+  const int bar = n * cell;
+  for (int k = 0; k < steps; ++k) {
+    std::snprintf(buf, sizeof buf, "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"%s\"/>\n",
+                  scale_x, top + k * bar / steps, scale_width, bar / steps + 1,
+                  colour(all_equal ? 0.0 : (k + 0.5) / steps).c_str());
+    svg += buf;
+  }
+  for (int k = 0; k <= (all_equal ? 0 : 4); ++k) {  // equal distances: one colour, one value
+    const double v = lo + (hi - lo) * k / 4;
+    std::snprintf(buf, sizeof buf,
+                  "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"black\"/>"
+                  "<text x=\"%d\" y=\"%d\">%.1f</text>\n",
+                  scale_x + scale_width, top + k * bar / 4, scale_x + scale_width + 4, top + k * bar / 4,
+                  scale_x + scale_width + 7, top + k * bar / 4 + 4, v);
+    svg += buf;
+  }
+  std::snprintf(buf, sizeof buf, "<text x=\"%d\" y=\"%d\">distance</text>\n", scale_x, top - 8);
+  svg += buf;
   svg += "</svg>\n";
   return svg;
 }
