@@ -269,8 +269,10 @@ constexpr float kLogVarMax = 20.0f;
 // device is present, else the CPU). "cuda" is "cuda:0"; N counts the devices this process sees
 // (CUDA_VISIBLE_DEVICES picks and orders them).
 std::unique_ptr<Backend> make_backend(const std::string& device, int threads);
-// True for the names make_backend takes (the config checks device= with it).
+// True for the names make_backend takes (the config checks device= with it); and the N of
+// "cuda:N", or −1 when the name is not of that form (engine/device_name.cpp).
 bool is_device_name(const std::string& device);
+int cuda_device_index(const std::string& device);
 bool cuda_device_available();
 
 }  // namespace cvae

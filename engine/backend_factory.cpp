@@ -20,22 +20,6 @@ bool cuda_device_available() {
 #endif
 }
 
-namespace {
-
-// The N of "cuda:N", or −1 when the text is not "cuda:" and decimal digits.
-int cuda_index(const std::string& device) {
-  if (device.rfind("cuda:", 0) != 0 || device.size() == 5 || device.size() > 9) return -1;
-  for (size_t i = 5; i < device.size(); ++i)
-    if (device[i] < '0' || device[i] > '9') return -1;
-  return std::stoi(device.substr(5));
-}
-
-}  // namespace
-
-bool is_device_name(const std::string& device) {
-  return device == "auto" || device == "cpu" || device == "cuda" || cuda_index(device) >= 0;
-}
-
 std::unique_ptr<Backend> make_backend(const std::string& device, int threads) {
   if (device == "cpu") return std::make_unique<CpuBackend>(threads);
   if (device == "auto") {
@@ -44,8 +28,8 @@ std::unique_ptr<Backend> make_backend(const std::string& device, int threads) {
 #endif
     return std::make_unique<CpuBackend>(threads);
   }
-  if (device == "cuda" || cuda_index(device) >= 0) {
-    const int index = device == "cuda" ? 0 : cuda_index(device);
+  if (device == "cuda" || cuda_device_index(device) >= 0) {
+    const int index = device == "cuda" ? 0 : cuda_device_index(device);
 #ifdef CLUSTERVAE_HAVE_CUDA
     if (!cuda_device_available()) fail("device=" + device + ": no CUDA device is present");
     const int count = cuda_device_count();
