@@ -91,11 +91,13 @@ int main(int argc, char** argv) {
     std::string title;
     if (what == "prior") {
       images = cvae::prior_samples(*backend, config, run.state, n, seed);
-      title = "Prior samples (" + config.method + ")";
+      title = std::string("Prior samples of the ") + cvae::method_title(config.method) + ": " +
+              cvae::traits(config.method).prior_text;
       columns = std::min(n, 10);
     } else if (what == "class") {
-      if (!cvae::has_class_conditional_sampler(config.method))
-        cvae::fail("what=class: method '" + config.method + "' has no class-conditional sampler (cvae, lambdahot, movable do)");
+      if (!cvae::traits(config.method).class_sampler)
+        cvae::fail("what=class: method '" + cvae::method_name(config.method) +
+                   "' has no class-conditional sampler (cvae, lambdahot, movable do)");
       images = cvae::conditional_samples(*backend, config, run.state, n, seed, cvae::kSampleConditionalGrid, true);
       if (args.count("class")) {  // keep one class's row
         const int y = to_int("class", args["class"], 0, config.classes - 1);
@@ -110,10 +112,11 @@ int main(int argc, char** argv) {
       } else {
         row_labels = names;
       }
-      title = "Samples of each class (" + config.method + ")";
+      title = std::string("Samples of each class: ") + cvae::method_title(config.method);
     } else if (what == "centres") {
       if (run.state.prior->kind() != cvae::PriorKind::nearest_centroid)
-        cvae::fail("what=centres: method '" + config.method + "' has no k-means centres (kmeans has)");
+        cvae::fail("what=centres: method '" + cvae::method_name(config.method) +
+                   "' has no k-means centres (kmeans has)");
       images = cvae::cluster_samples(*backend, config, run.state, n, seed, cvae::kSampleClusterGrid, true);
       for (int k = 0; k < run.state.prior->num_means(); ++k) row_labels.push_back("centre " + std::to_string(k));
       title = "Samples around each k-means centre";

@@ -46,7 +46,9 @@ void require_known(const std::vector<std::string>& names, const std::vector<std:
 
 int main(int argc, char** argv) {
   std::vector<std::string> datasets = {"mnist", "fashion"};
-  std::vector<std::string> methods = {"vae", "beta", "cvae", "lambdahot", "kmeans"};
+  std::vector<cvae::Method> methods;  // default: the paper's five
+  for (cvae::Method m : cvae::all_methods())
+    if (cvae::traits(m).in_paper) methods.push_back(m);
   std::vector<uint64_t> seeds = {1};
   std::string configs = "configs";
   std::string arch = "mlp";
@@ -78,8 +80,9 @@ int main(int argc, char** argv) {
         datasets = split_list(value, key);
         require_known(datasets, {"mnist", "fashion"}, key);
       } else if (key == "methods") {
-        methods = split_list(value, key);
-        require_known(methods, {"vae", "beta", "cvae", "lambdahot", "kmeans", "movable"}, key);
+        methods.clear();
+        for (const std::string& name : split_list(value, key))
+          methods.push_back(cvae::method_from_name(name, "argument " + key + "="));
       } else if (key == "configs") {
         configs = value;
       } else if (key == "arch") {
@@ -95,9 +98,10 @@ int main(int argc, char** argv) {
     // Load and check every config (and the overrides) before the first run starts.
     std::vector<cvae::Config> grid;
     for (const std::string& ds : datasets)
-      for (const std::string& m : methods)
+      for (cvae::Method method : methods)
         for (uint64_t seed : seeds) {
           const std::string suffix = arch == "conv" ? "_conv" : "";
+          const std::string m = cvae::method_name(method);
           cvae::Config c = cvae::load_config_file(configs + "/" + ds + "_" + m + suffix + ".json");
           for (const std::string& o : overrides) cvae::apply_override(c, o);
           if (c.arch != arch)
@@ -110,7 +114,7 @@ int main(int argc, char** argv) {
     for (size_t i = 0; i < grid.size(); ++i) {
       const cvae::Config& c = grid[i];
       std::string label = "[" + std::to_string(i + 1) + "/" + std::to_string(grid.size()) + " " +
-                          c.dataset + " " + c.method + " seed " + std::to_string(c.seed) + "]";
+                          c.dataset + " " + cvae::method_name(c.method) + " seed " + std::to_string(c.seed) + "]";
       cvae::ExperimentResult result = cvae::run_experiment(c, label);
       runs.push_back({c.dataset, c.method, c.seed, result.run_dir, result.metrics, c.arch, c});
     }

@@ -118,6 +118,20 @@ Field flag_field(const char* key, bool Config::*member) {
       [=](const Config& c) { return nlohmann::json(c.*member); }};
 }
 
+// method: one of engine/method.h's names.
+Field method_field() {
+  return Field{
+      "method",
+      [](Config& c, const nlohmann::json& j, const std::string& where) {
+        if (!j.is_string()) fail(where + ": method must be a string, got " + describe(j));
+        c.method = method_from_name(j.get<std::string>(), where);
+      },
+      [](Config& c, const std::string& text, const std::string& where) {
+        c.method = method_from_name(text, where);
+      },
+      [](const Config& c) { return nlohmann::json(method_name(c.method)); }};
+}
+
 // device: auto, cpu, cuda or cuda:N (engine/backend.h).
 Field device_field() {
   auto check = [](Config& c, const std::string& v, const std::string& where) {
@@ -139,7 +153,7 @@ Field device_field() {
 const std::vector<Field>& fields() {
   static const std::vector<Field> table = {
       text_field("name", &Config::name, {}),
-      text_field("method", &Config::method, {"vae", "beta", "cvae", "lambdahot", "kmeans", "movable"}),
+      method_field(),
       text_field("arch", &Config::arch, {"mlp", "conv"}),
       text_field("dataset", &Config::dataset, {"mnist", "fashion", "custom"}),
       text_field("data_dir", &Config::data_dir, {}),
@@ -222,15 +236,15 @@ void apply_override(Config& config, const std::string& assignment) {
 }
 
 void validate(const Config& config) {
-  if ((config.method == "lambdahot" || config.method == "movable") && config.latent_dim < config.classes)
-    fail("config: method=" + config.method + " needs latent_dim (" + std::to_string(config.latent_dim) +
+  if (traits(config.method).prior == PriorMeans::per_class && config.latent_dim < config.classes)
+    fail("config: method=" + method_name(config.method) + " needs latent_dim (" + std::to_string(config.latent_dim) +
          ") >= classes (" + std::to_string(config.classes) + ")");
   if (config.dataset == "custom" &&
       (config.train_images.empty() || config.train_labels.empty() ||
        config.test_images.empty() || config.test_labels.empty()))
     fail("config: dataset=custom needs train_images, train_labels, test_images and test_labels");
   if (config.out.empty()) fail("config: out must name a folder");
-  if (config.method == "movable" && config.min_centre_distance > config.lambda * std::sqrt(2.0))
+  if (traits(config.method).refit == Refit::class_centres && config.min_centre_distance > config.lambda * std::sqrt(2.0))
     fail("config: min_centre_distance (" + short_number(config.min_centre_distance) +
          ") must not exceed the initial centre distance λ√2 (" + short_number(config.lambda * std::sqrt(2.0)) + ")");
 }
@@ -240,7 +254,5 @@ nlohmann::json to_json(const Config& config) {
   for (const Field& f : fields()) object[f.key] = f.to_json(config);
   return object;
 }
-
-bool method_is_conditional(const std::string& method) { return method == "cvae"; }
 
 }  // namespace cvae

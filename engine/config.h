@@ -7,11 +7,13 @@
 
 #include <nlohmann/json.hpp>
 
+#include "engine/method.h"
+
 namespace cvae {
 
 struct Config {
   std::string name = "run";          // run folder prefix
-  std::string method = "vae";        // vae | beta | cvae | lambdahot | kmeans | movable
+  Method method = Method::vae;       // vae | beta | cvae | lambdahot | kmeans | movable (engine/method.h)
   std::string arch = "mlp";          // mlp | conv (engine/conv_net.h)
   std::string dataset = "mnist";     // mnist | fashion | custom (custom: the four paths below)
   std::string data_dir = "";         // default: $CLUSTERVAE_DATA, else ./data
@@ -56,8 +58,5 @@ void apply_override(Config& config, const std::string& assignment);
 void validate(const Config& config);
 
 nlohmann::json to_json(const Config& config);
-
-// The method's prior and input: derived from `method`.
-bool method_is_conditional(const std::string& method);
 
 }  // namespace cvae

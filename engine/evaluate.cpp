@@ -59,7 +59,7 @@ Metrics evaluate(Backend& backend, const Config& config, const ModelState& state
   backend.download(host_test.data(), test_mu.as<void>(), sizeof(float) * host_test.size());
   backend.download(host_train.data(), train_mu.as<void>(), sizeof(float) * host_train.size());
 
-  if (config.method == "lambdahot" || config.method == "movable") {
+  if (traits(config.method).prior == PriorMeans::per_class) {
     m.argmax_accuracy = argmax_accuracy(host_test.data(), test.count, width, test_labels.data(),
                                         config.classes);
     // The classifier of a class prior: the label whose mean is nearest to μ.

@@ -32,7 +32,7 @@ void write_centres(const std::string& dir, const Config& config, const ModelStat
   std::vector<double> distances = pairwise_distances(centres, k, latent);
   std::vector<std::string> names = class_names(config.dataset, k);
   nlohmann::ordered_json j;
-  j["method"] = config.method;
+  j["method"] = method_name(config.method);
   j["classes"] = names;
   j["centres"] = nlohmann::ordered_json::array();
   j["distances"] = nlohmann::ordered_json::array();
@@ -51,7 +51,7 @@ void write_centres(const std::string& dir, const Config& config, const ModelStat
   j["closest_pairs"] = closest;
   write_file_atomic(dir + "/centres.json", j.dump(2) + "\n");
   write_file_atomic(dir + "/centre_distances.svg",
-                    heatmap_svg(distances, k, names, "Distances between class centres (" + config.method +
+                    heatmap_svg(distances, k, names, "Distances between class centres (" + method_name(config.method) +
                                                          ", " + config.dataset + ")"));
 }
 
@@ -116,7 +116,7 @@ ExperimentResult run_in_folder(const Config& config, const std::string& progress
                                const std::string& resume_dir) {
   validate(config);
   HostDataset data = load_dataset(config);
-  if (config.method == "kmeans" && config.clusters > data.train.images.count)
+  if (traits(config.method).prior == PriorMeans::nearest_centre && config.clusters > data.train.images.count)
     fail("config: clusters = " + std::to_string(config.clusters) + " is more than the " +
          std::to_string(data.train.images.count) + " training images");
   std::unique_ptr<Backend> backend = make_backend(config.device, config.threads);
@@ -130,7 +130,7 @@ ExperimentResult run_in_folder(const Config& config, const std::string& progress
 
   std::string label = progress_label.empty() ? config.name : progress_label;
   Progress progress(config.progress, config.epochs, label);
-  progress.epoch_line("training " + config.method + " on " + config.dataset + " (" +
+  progress.epoch_line("training " + method_name(config.method) + " on " + config.dataset + " (" +
                       std::to_string(data.train.images.count) + " images) with " +
                       backend->name() + ": " + backend->device_description() + " -> " + dir);
 
@@ -167,7 +167,7 @@ ExperimentResult run_in_folder(const Config& config, const std::string& progress
       line["lloyd_iterations"] = r.lloyd_iterations;
       line["empty_clusters"] = r.empty_clusters;
     }
-    if (config.method == "movable") {
+    if (traits(config.method).refit == Refit::class_centres) {
       line["centre_spread"] = r.centre_spread;
       line["min_centre_distance"] = r.min_centre_distance;
       line["centre_spread_before_anchor"] = r.centre_spread_before_anchor;
@@ -183,7 +183,7 @@ ExperimentResult run_in_folder(const Config& config, const std::string& progress
     if (state.prior->kind() == PriorKind::nearest_centroid)
       extra = "  k-means: " + std::to_string(r.lloyd_iterations) + " iterations, " +
               std::to_string(r.empty_clusters) + " empty";
-    if (config.method == "movable") {
+    if (traits(config.method).refit == Refit::class_centres) {
       char geometry[160];
       std::snprintf(geometry, sizeof geometry, "  centres: spread %.2f, closest pair %.2f (before anchor %.2f, %.2f)",
                     r.centre_spread, r.min_centre_distance, r.centre_spread_before_anchor,
@@ -204,7 +204,7 @@ ExperimentResult run_in_folder(const Config& config, const std::string& progress
     throw NumericError(std::string(e.what()) + where);
   }
 
-  if (config.method == "movable" || config.method == "lambdahot") write_centres(dir, config, state);
+  if (traits(config.method).prior == PriorMeans::per_class) write_centres(dir, config, state);
 
   // A resumed run keeps what it does not recompute (with evaluate=false: the earlier evaluation,
   // whose epoch evaluated_after_epoch names).
@@ -233,7 +233,7 @@ ExperimentResult run_in_folder(const Config& config, const std::string& progress
   metrics["epoch_seconds"] = epoch_seconds;
   metrics["images_per_second"] = epoch_seconds.empty() ? 0.0 : images_per_second / epoch_seconds.size();
   metrics["final_train_loss"] = final_loss;
-  metrics["method"] = config.method;
+  metrics["method"] = method_name(config.method);
   metrics["dataset"] = config.dataset;
   metrics["seed"] = config.seed;
   metrics["commit"] = build_commit();

@@ -13,11 +13,11 @@ std::vector<float> lambda_hot_means(int classes, int latent, float lambda) {
 
 Prior::Prior(Backend& backend, const Config& config)
     : backend_(backend), latent_(config.latent_dim) {
-  if (config.method == "lambdahot" || config.method == "movable") {
+  if (traits(config.method).prior == PriorMeans::per_class) {
     kind_ = PriorKind::class_mean;
     num_means_ = config.classes;
     set_means(lambda_hot_means(config.classes, config.latent_dim, static_cast<float>(config.lambda)));
-  } else if (config.method == "kmeans") {
+  } else if (traits(config.method).prior == PriorMeans::nearest_centre) {
     kind_ = PriorKind::nearest_centroid;
     num_means_ = config.clusters;
     set_means(std::vector<float>(static_cast<size_t>(num_means_) * latent_, 0.0f));

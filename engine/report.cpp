@@ -69,25 +69,10 @@ std::string fixed(double v, int digits) {
 
 std::string percent(double v, int digits = 1) { return fixed(100 * v, digits) + "%"; }
 
-std::string method_title(const std::string& m) {
-  if (m == "vae") return "Regular VAE";
-  if (m == "beta") return "Beta-VAE";
-  if (m == "cvae") return "Conditional VAE";
-  if (m == "lambdahot") return "Lambda-Hot VAE";
-  if (m == "kmeans") return "K-Means VAE";
-  return m;
-}
-
 std::string dataset_title(const std::string& d) {
   if (d == "mnist") return "MNIST";
   if (d == "fashion") return "FashionMNIST";
   return d;
-}
-
-int method_rank(const std::string& m) {
-  static const std::vector<std::string> order = {"vae", "beta", "cvae", "lambdahot", "kmeans"};
-  auto it = std::find(order.begin(), order.end(), m);
-  return static_cast<int>(it - order.begin());
 }
 
 std::string now_text() {
@@ -229,10 +214,10 @@ std::string curves_for(const RunReport& r) {
 }
 
 std::string conditional_caption(const RunReport& r) {
-  if (r.config.method == "cvae")
+  if (r.config.method == Method::cvae)
     return "Class-conditional samples of the Conditional VAE: one row per class, the label given to "
            "the decoder with z ~ N(0, I); each column shares its ε (paper, Figures 4–5, left).";
-  if (r.config.method == "movable")
+  if (traits(r.config.method).refit == Refit::class_centres)
     return "Class-conditional samples of the movable-centre Lambda-Hot VAE: one row per class y, "
            "z ~ N(c_y, I) around its learnt class centre c_y; each column shares its ε.";
   return "Class-conditional samples of the Lambda-Hot VAE: one row per class y, z ~ N(λ·e_y, I) with "
@@ -322,10 +307,7 @@ std::string run_html(const RunReport& r, const ReportOptions& options) {
        "(paper, Figure 7).</figcaption></figure>\n";
   h += "<figure>" + png_img(r.prior_grid, "random prior samples") +
        "<figcaption>Random samples of the method's prior (" +
-       html_escape(r.config.method == "lambdahot" ? "mixture of N(λ·e_y, I) over the classes"
-                   : r.config.method == "kmeans" ? "mixture of N(c_k, I) over the centres"
-                   : r.config.method == "cvae"   ? "z ~ N(0, I), label drawn uniformly"
-                                                 : "z ~ N(0, I)") +
+       html_escape(traits(r.config.method).prior_text) +
        ").</figcaption></figure>\n";
 
   h += "<h2>Metrics</h2>\n";
@@ -431,7 +413,8 @@ RunReport compute_run(const std::string& run_dir, const ReportOptions& options, 
   }
 
   // The classifier that judges samples: only methods with a conditional sampler or centres.
-  const bool judges = has_class_conditional_sampler(config.method) || config.method == "kmeans";
+  const bool judges =
+      traits(config.method).class_sampler || traits(config.method).prior == PriorMeans::nearest_centre;
   std::shared_ptr<ImageClassifier> classifier;
   if (judges) {
     const std::string fingerprint = classifier_fingerprint(data.train, config.classes, options.classifier);
@@ -456,12 +439,11 @@ RunReport compute_run(const std::string& run_dir, const ReportOptions& options, 
   }
 
   const int columns = std::max(1, options.grid_columns);
-  if (has_class_conditional_sampler(config.method)) {
+  if (traits(config.method).class_sampler) {
     GeneratedImages grid = conditional_samples(*backend, config, run.state, columns, options.seed,
                                                kSampleConditionalGrid, true);
     GridSpec spec;
-    spec.title = config.method == "cvae" ? "CVAE: label given, z ~ N(0, I)"
-                                         : "Lambda-Hot: z ~ N(λ·e_y, I)";
+    spec.title = method_title(config.method) + ": " + traits(config.method).class_sample_text;
     spec.images = grid.pixels_data.data();
     spec.rows = config.classes;
     spec.columns = columns;
@@ -487,7 +469,7 @@ RunReport compute_run(const std::string& run_dir, const ReportOptions& options, 
       r.conditional_accuracy_per_class.push_back(totals[c] ? static_cast<double>(hits[c]) / totals[c] : 0);
     say("conditional_sample_accuracy " + percent(r.conditional_accuracy, 2));
   }
-  if (config.method == "kmeans") {
+  if (traits(config.method).prior == PriorMeans::nearest_centre) {
     const int k = run.state.prior->num_means();
     GeneratedImages judged = cluster_samples(*backend, config, run.state, options.samples_per_class,
                                              options.seed, kSampleConditionalAccuracy, false);
@@ -549,10 +531,7 @@ RunReport compute_run(const std::string& run_dir, const ReportOptions& options, 
     const int prior_rows = 5;
     GeneratedImages prior = prior_samples(*backend, config, run.state, prior_rows * columns, options.seed);
     GridSpec spec;
-    spec.title = config.method == "lambdahot" ? "Prior samples: mixture of N(λ·e_y, I)"
-                 : config.method == "kmeans"  ? "Prior samples: mixture of N(c_k, I)"
-                 : config.method == "cvae"    ? "Prior samples: z ~ N(0, I), random label"
-                                              : "Prior samples: z ~ N(0, I)";
+    spec.title = std::string("Prior samples: ") + traits(config.method).prior_text;
     spec.images = prior.pixels_data.data();
     spec.rows = prior_rows;
     spec.columns = columns;
@@ -633,7 +612,7 @@ struct SamplingComparison {
 std::string sampling_runs_unlike(const std::vector<const RunReport*>& runs) {
   std::vector<Config> configs;
   for (const RunReport* r : runs)
-    if (r->conditional_accuracy >= 0 && (r->config.method == "cvae" || r->config.method == "lambdahot"))
+    if (r->conditional_accuracy >= 0 && (r->config.method == Method::cvae || r->config.method == Method::lambdahot))
       configs.push_back(r->config);
   return training_differences(configs);
 }
@@ -643,10 +622,10 @@ SamplingComparison compare_sampling(const std::vector<const RunReport*>& runs) {
   int classifiers = 0;
   for (const RunReport* r : runs) {
     if (r->conditional_accuracy < 0) continue;
-    if (r->config.method == "cvae") {
+    if (r->config.method == Method::cvae) {
       s.cvae += r->conditional_accuracy;
       ++s.cvae_runs;
-    } else if (r->config.method == "lambdahot") {  // the paper's claim: not movable's centres
+    } else if (r->config.method == Method::lambdahot) {  // the paper's claim: not movable's centres
       s.lambdahot += r->conditional_accuracy;
       ++s.lambdahot_runs;
     } else {
@@ -779,7 +758,7 @@ std::string write_comparison(const std::vector<RunReport>& runs, const std::stri
     h += "<h2>" + html_escape(dataset_title(dataset)) + "</h2>\n";
     // t-SNE panels side by side (the paper's Figures 2–3), one shared legend.
     std::vector<Raster> panels;
-    std::set<std::string> methods;
+    std::set<Method> methods;
     bool several_seeds = false;
     for (const RunReport* r : group) several_seeds |= !methods.insert(r->config.method).second;
     for (const RunReport* r : group) {
@@ -803,8 +782,8 @@ std::string write_comparison(const std::vector<RunReport>& runs, const std::stri
     const RunReport* cvae_run = nullptr;
     const RunReport* lambdahot_run = nullptr;
     for (const RunReport* r : group) {
-      if (r->config.method == "cvae" && !cvae_run) cvae_run = r;
-      if (r->config.method == "lambdahot" && !lambdahot_run) lambdahot_run = r;
+      if (r->config.method == Method::cvae && !cvae_run) cvae_run = r;
+      if (r->config.method == Method::lambdahot && !lambdahot_run) lambdahot_run = r;
     }
     if (cvae_run && lambdahot_run) {
       Raster pair = compose_panels({&cvae_run->conditional_grid, &lambdahot_run->conditional_grid}, 2);

@@ -110,14 +110,10 @@ GeneratedImages reconstruct_images(Backend& backend, const ModelState& state,
   return decode_latents(backend, state, z, labels);
 }
 
-bool has_class_conditional_sampler(const std::string& method) {
-  return method == "cvae" || method == "lambdahot" || method == "movable";
-}
-
 GeneratedImages conditional_samples(Backend& backend, const Config& config, const ModelState& state,
                                     int per_group, uint64_t seed, SampleUse use, bool shared_noise) {
-  if (!has_class_conditional_sampler(config.method))
-    fail("sampling: method '" + config.method + "' has no class-conditional sampler");
+  if (!traits(config.method).class_sampler)
+    fail("sampling: method '" + method_name(config.method) + "' has no class-conditional sampler");
   std::vector<int32_t> group;
   std::vector<uint32_t> noise_row;
   grouped(config.classes, per_group, shared_noise, group, noise_row);
@@ -132,7 +128,7 @@ GeneratedImages conditional_samples(Backend& backend, const Config& config, cons
 GeneratedImages cluster_samples(Backend& backend, const Config& config, const ModelState& state,
                                 int per_group, uint64_t seed, SampleUse use, bool shared_noise) {
   if (state.prior->kind() != PriorKind::nearest_centroid)
-    fail("sampling: method '" + config.method + "' has no k-means centres");
+    fail("sampling: method '" + method_name(config.method) + "' has no k-means centres");
   std::vector<int32_t> group;
   std::vector<uint32_t> noise_row;
   grouped(state.prior->num_means(), per_group, shared_noise, group, noise_row);

@@ -40,11 +40,6 @@ GeneratedImages decode_latents(Backend& backend, const ModelState& state, const 
 GeneratedImages reconstruct_images(Backend& backend, const ModelState& state,
                                    const LabelledImages& split, const std::vector<int64_t>& rows);
 
-// True for the methods with a class-conditional sampler: cvae (label given, z ~ N(0, I)),
-// lambdahot (z ~ N(λ·e_y, I) on the first `classes` dimensions, N(0, 1) elsewhere) and movable
-// (z ~ N(c_y, I) around its class centres).
-bool has_class_conditional_sampler(const std::string& method);
-
 // per_group images for every class (cvae, lambdahot) or every k-means centre (kmeans:
 // z ~ N(c_k, I)), grouped: images [g·per_group, (g+1)·per_group) belong to group g.
 // shared_noise: the s-th image of every group uses the same ε (columns of a grid share a "style");

@@ -11,20 +11,16 @@ namespace cvae {
 
 namespace {
 
-const std::vector<std::string> kMethodOrder = {"vae", "beta", "cvae", "lambdahot", "kmeans", "movable"};
-
-std::string method_title(const std::string& m) {
-  if (m == "vae") return "Regular VAE";
-  if (m == "beta") return "Beta VAE (β=5)";
-  if (m == "cvae") return "Conditional VAE";
-  if (m == "lambdahot") return "Lambda-Hot VAE";
-  if (m == "kmeans") return "K-Means VAE";
-  if (m == "movable") return "Movable Lambda-Hot VAE";
-  return m;
+// The five methods of the paper's Table 1, the ones its claims compare.
+std::vector<Method> paper_methods() {
+  std::vector<Method> out;
+  for (Method m : all_methods())
+    if (traits(m).in_paper) out.push_back(m);
+  return out;
 }
 
 std::vector<double> values(const std::vector<Table1Run>& runs, const std::string& dataset,
-                           const std::string& method, const std::string& key) {
+                           Method method, const std::string& key) {
   std::vector<double> out;
   for (const Table1Run& r : runs)
     if (r.dataset == dataset && r.method == method && r.metrics.contains(key) &&
@@ -40,7 +36,7 @@ std::vector<std::string> datasets_of(const std::vector<Table1Run>& runs) {
   return out;
 }
 
-bool has(const std::vector<Table1Run>& runs, const std::string& dataset, const std::string& method) {
+bool has(const std::vector<Table1Run>& runs, const std::string& dataset, Method method) {
   return !values(runs, dataset, method, "test_bce_sampled").empty();
 }
 
@@ -60,7 +56,7 @@ std::string pm(const Stat& s, int digits = 2, double scale = 1) {
 // the paper's claims; "conv": the conv net's targets; "": either): empty when they all follow the
 // recipe on that network. Each reason once, with the method it concerns.
 std::string not_comparable(const std::vector<Table1Run>& runs, const std::string& dataset,
-                           const std::vector<std::string>& methods, const std::string& arch) {
+                           const std::vector<Method>& methods, const std::string& arch) {
   std::vector<std::string> reasons;
   auto note = [&](const std::string& reason) {
     if (std::find(reasons.begin(), reasons.end(), reason) == reasons.end()) reasons.push_back(reason);
@@ -68,8 +64,8 @@ std::string not_comparable(const std::vector<Table1Run>& runs, const std::string
   for (const Table1Run& r : runs) {
     if (r.dataset != dataset || std::find(methods.begin(), methods.end(), r.method) == methods.end()) continue;
     if (!arch.empty() && r.arch != arch)
-      note(r.method + ": arch " + r.arch + (arch == "mlp" ? " (the paper's net is the MLP)" : " (a conv net target)"));
-    for (const std::string& d : recipe_differences(r.config)) note(r.method + ": " + d);
+      note(method_name(r.method) + ": arch " + r.arch + (arch == "mlp" ? " (the paper's net is the MLP)" : " (a conv net target)"));
+    for (const std::string& d : recipe_differences(r.config)) note(method_name(r.method) + ": " + d);
   }
   std::string text;
   for (const std::string& reason : reasons) text += (text.empty() ? "" : "; ") + reason;
@@ -99,9 +95,9 @@ std::vector<std::string> recipe_differences(const Config& c) {
   } else {
     differs("hidden", c.hidden, 400);
   }
-  differs("beta", c.beta, c.method == "beta" ? 5.0 : 1.0);
-  if (c.method == "lambdahot" || c.method == "movable") differs("lambda", c.lambda, 5.0);
-  if (c.method == "kmeans") differs("clusters", c.clusters, 10);
+  differs("beta", c.beta, c.method == Method::beta ? 5.0 : 1.0);
+  if (traits(c.method).prior == PriorMeans::per_class) differs("lambda", c.lambda, 5.0);
+  if (traits(c.method).prior == PriorMeans::nearest_centre) differs("clusters", c.clusters, 10);
   return out;
 }
 
@@ -130,10 +126,12 @@ std::string training_differences(const std::vector<Config>& configs) {
   return out;
 }
 
-double paper_table1_bce(const std::string& dataset, const std::string& method) {
-  static const std::map<std::string, std::map<std::string, double>> table = {
-      {"mnist", {{"vae", 80.97}, {"beta", 120.76}, {"cvae", 80.15}, {"lambdahot", 79.92}, {"kmeans", 77.59}}},
-      {"fashion", {{"vae", 228.87}, {"beta", 250.37}, {"cvae", 228.14}, {"lambdahot", 227.39}, {"kmeans", 225.68}}},
+double paper_table1_bce(const std::string& dataset, Method method) {
+  using M = Method;
+  static const std::map<std::string, std::map<Method, double>> table = {
+      {"mnist", {{M::vae, 80.97}, {M::beta, 120.76}, {M::cvae, 80.15}, {M::lambdahot, 79.92}, {M::kmeans, 77.59}}},
+      {"fashion",
+       {{M::vae, 228.87}, {M::beta, 250.37}, {M::cvae, 228.14}, {M::lambdahot, 227.39}, {M::kmeans, 225.68}}},
   };
   auto d = table.find(dataset);
   if (d == table.end()) return -1;
@@ -169,10 +167,10 @@ Stat stat_of(const std::vector<double>& v) {
 std::vector<Verdict> table1_verdicts(const std::vector<Table1Run>& runs) {
   std::vector<Verdict> out;
   for (const std::string& ds : datasets_of(runs)) {
-    auto bce = [&](const std::string& m) { return stat_of(values(runs, ds, m, "test_bce_sampled")).mean; };
+    auto bce = [&](Method m) { return stat_of(values(runs, ds, m, "test_bce_sampled")).mean; };
     // A claim rests on the runs of `methods`; it is judged only where they follow the recipe on
     // the network it was made for (`arch`), else it is "not comparable" and says why.
-    auto add = [&](const std::string& claim, const std::vector<std::string>& methods, const std::string& arch,
+    auto add = [&](const std::string& claim, const std::vector<Method>& methods, const std::string& arch,
                    bool holds, const std::string& evidence) {
       const std::string why = not_comparable(runs, ds, methods, arch);
       if (!why.empty())
@@ -182,67 +180,67 @@ std::vector<Verdict> table1_verdicts(const std::vector<Table1Run>& runs) {
     };
     // Movable centres: lower BCE than fixed Lambda-Hot, and a nearest-centre classifier
     // at least as good as Lambda-Hot's argmax.
-    if (has(runs, ds, "movable") && has(runs, ds, "lambdahot")) {
-      add("Movable centres have a lower test BCE than fixed Lambda-Hot", {"movable", "lambdahot"}, "",
-          bce("movable") < bce("lambdahot"),
-          "movable " + fmt(bce("movable")) + " vs lambdahot " + fmt(bce("lambdahot")));
-      double nearest = stat_of(values(runs, ds, "movable", "nearest_centre_accuracy")).mean;
-      double argmax = stat_of(values(runs, ds, "lambdahot", "argmax_accuracy")).mean;
-      add("Movable nearest-centre accuracy is at least Lambda-Hot's argmax accuracy", {"movable", "lambdahot"}, "",
+    if (has(runs, ds, Method::movable) && has(runs, ds, Method::lambdahot)) {
+      add("Movable centres have a lower test BCE than fixed Lambda-Hot", {Method::movable, Method::lambdahot}, "",
+          bce(Method::movable) < bce(Method::lambdahot),
+          "movable " + fmt(bce(Method::movable)) + " vs lambdahot " + fmt(bce(Method::lambdahot)));
+      double nearest = stat_of(values(runs, ds, Method::movable, "nearest_centre_accuracy")).mean;
+      double argmax = stat_of(values(runs, ds, Method::lambdahot, "argmax_accuracy")).mean;
+      add("Movable nearest-centre accuracy is at least Lambda-Hot's argmax accuracy", {Method::movable, Method::lambdahot}, "",
           nearest >= argmax,
           "movable " + fmt(100 * nearest) + " % vs lambdahot " + fmt(100 * argmax) + " %");
     }
     // 1. K-Means VAE has the lowest reconstruction loss of all methods.
-    if (has(runs, ds, "kmeans")) {
-      std::string best;
+    if (has(runs, ds, Method::kmeans)) {
+      Method best = Method::vae;
       double best_bce = 1e300;
       std::string evidence;
-      for (const std::string& m : kMethodOrder)
-        if (has(runs, ds, m) && m != "movable") {  // the paper's five methods
+      for (Method m : all_methods())
+        if (has(runs, ds, m) && traits(m).in_paper) {
           if (bce(m) < best_bce) { best_bce = bce(m); best = m; }
-          evidence += (evidence.empty() ? "" : ", ") + m + " " + fmt(bce(m));
+          evidence += (evidence.empty() ? "" : ", ") + method_name(m) + " " + fmt(bce(m));
         }
-      add("K-Means VAE has the lowest test BCE of all methods", {"vae", "beta", "cvae", "lambdahot", "kmeans"}, "mlp",
-          best == "kmeans", evidence);
+      add("K-Means VAE has the lowest test BCE of all methods", paper_methods(), "mlp",
+          best == Method::kmeans, evidence);
     }
     // 2–3. Lambda-Hot reconstructs better than CVAE and than the regular VAE.
-    for (const std::string other : {"cvae", "vae"})
-      if (has(runs, ds, "lambdahot") && has(runs, ds, other))
-        add("Lambda-Hot VAE has a lower test BCE than " + method_title(other), {"lambdahot", other}, "mlp",
-            bce("lambdahot") < bce(other),
-            "lambdahot " + fmt(bce("lambdahot")) + " vs " + other + " " + fmt(bce(other)));
+    for (Method other : {Method::cvae, Method::vae})
+      if (has(runs, ds, Method::lambdahot) && has(runs, ds, other))
+        add(std::string("Lambda-Hot VAE has a lower test BCE than ") + method_title(other), {Method::lambdahot, other}, "mlp",
+            bce(Method::lambdahot) < bce(other),
+            "lambdahot " + fmt(bce(Method::lambdahot)) + " vs " + method_name(other) + " " + fmt(bce(other)));
     // 4. β = 5 costs reconstruction: the Beta VAE has the highest BCE.
-    if (has(runs, ds, "beta")) {
+    if (has(runs, ds, Method::beta)) {
       bool highest = true;
-      std::string evidence = "beta " + fmt(bce("beta"));
-      for (const std::string& m : kMethodOrder)
-        if (m != "beta" && m != "movable" && has(runs, ds, m)) {
-          highest = highest && bce("beta") > bce(m);
-          evidence += ", " + m + " " + fmt(bce(m));
+      std::string evidence = "beta " + fmt(bce(Method::beta));
+      for (Method m : all_methods())
+        if (m != Method::beta && traits(m).in_paper && has(runs, ds, m)) {
+          highest = highest && bce(Method::beta) > bce(m);
+          evidence += ", " + method_name(m) + " " + fmt(bce(m));
         }
-      add("Beta VAE has the highest test BCE", {"vae", "beta", "cvae", "lambdahot", "kmeans"}, "mlp", highest,
+      add("Beta VAE has the highest test BCE", paper_methods(), "mlp", highest,
           evidence);
     }
     // The conv net's own targets: a latent space good enough for a 97 % / 88 % argmax classifier.
     const bool conv = std::any_of(runs.begin(), runs.end(), [](const Table1Run& r) { return r.arch == "conv"; });
-    if (conv && has(runs, ds, "lambdahot") && conv_argmax_target(ds) > 0) {
-      double acc = stat_of(values(runs, ds, "lambdahot", "argmax_accuracy")).mean;
-      add("Conv Lambda-Hot argmax accuracy reaches " + fmt(100 * conv_argmax_target(ds), 0) + " %", {"lambdahot"},
+    if (conv && has(runs, ds, Method::lambdahot) && conv_argmax_target(ds) > 0) {
+      double acc = stat_of(values(runs, ds, Method::lambdahot, "argmax_accuracy")).mean;
+      add("Conv Lambda-Hot argmax accuracy reaches " + fmt(100 * conv_argmax_target(ds), 0) + " %", {Method::lambdahot},
           "conv", acc >= conv_argmax_target(ds), "measured " + fmt(100 * acc) + " %");
     }
     // 5. Lambda-Hot argmax classifier reaches the paper's accuracy.
-    if (has(runs, ds, "lambdahot") && paper_argmax_accuracy(ds) > 0) {
-      double acc = stat_of(values(runs, ds, "lambdahot", "argmax_accuracy")).mean;
+    if (has(runs, ds, Method::lambdahot) && paper_argmax_accuracy(ds) > 0) {
+      double acc = stat_of(values(runs, ds, Method::lambdahot, "argmax_accuracy")).mean;
       add("Lambda-Hot argmax accuracy reaches the paper's " + fmt(100 * paper_argmax_accuracy(ds)) + " %",
-          {"lambdahot"}, "mlp", acc >= paper_argmax_accuracy(ds), "measured " + fmt(100 * acc) + " %");
+          {Method::lambdahot}, "mlp", acc >= paper_argmax_accuracy(ds), "measured " + fmt(100 * acc) + " %");
     }
     // 6. The K-Means VAE's latent space is more separable than the regular VAE's.
-    if (has(runs, ds, "kmeans") && has(runs, ds, "vae")) {
-      double k = stat_of(values(runs, ds, "kmeans", "cluster_accuracy_hungarian")).mean;
-      double v = stat_of(values(runs, ds, "vae", "cluster_accuracy_hungarian")).mean;
-      double kn = stat_of(values(runs, ds, "kmeans", "nmi")).mean;
-      double vn = stat_of(values(runs, ds, "vae", "nmi")).mean;
-      add("K-Means VAE's latent space clusters by class better than the regular VAE's", {"kmeans", "vae"}, "mlp",
+    if (has(runs, ds, Method::kmeans) && has(runs, ds, Method::vae)) {
+      double k = stat_of(values(runs, ds, Method::kmeans, "cluster_accuracy_hungarian")).mean;
+      double v = stat_of(values(runs, ds, Method::vae, "cluster_accuracy_hungarian")).mean;
+      double kn = stat_of(values(runs, ds, Method::kmeans, "nmi")).mean;
+      double vn = stat_of(values(runs, ds, Method::vae, "nmi")).mean;
+      add("K-Means VAE's latent space clusters by class better than the regular VAE's", {Method::kmeans, Method::vae}, "mlp",
           k > v && kn > vn,
           "cluster accuracy " + fmt(100 * k, 1) + " % vs " + fmt(100 * v, 1) + " %, NMI " +
               fmt(kn, 3) + " vs " + fmt(vn, 3));
@@ -257,7 +255,7 @@ nlohmann::ordered_json table1_json(const std::vector<Table1Run>& runs) {
   for (const Table1Run& r : runs) {
     nlohmann::ordered_json row;
     row["dataset"] = r.dataset;
-    row["method"] = r.method;
+    row["method"] = method_name(r.method);
     row["seed"] = r.seed;
     row["arch"] = r.arch;
     row["epochs"] = r.config.epochs;
@@ -271,11 +269,11 @@ nlohmann::ordered_json table1_json(const std::vector<Table1Run>& runs) {
   }
   j["summary"] = nlohmann::ordered_json::array();
   for (const std::string& ds : datasets_of(runs))
-    for (const std::string& m : kMethodOrder) {
+    for (Method m : all_methods()) {
       if (!has(runs, ds, m)) continue;
       nlohmann::ordered_json s;
       s["dataset"] = ds;
-      s["method"] = m;
+      s["method"] = method_name(m);
       double paper = paper_table1_bce(ds, m);
       s["paper_test_bce"] = paper > 0 ? nlohmann::ordered_json(paper) : nlohmann::ordered_json();
       for (const char* key : {"test_bce_sampled", "test_bce_mean", "test_kl", "argmax_accuracy", "nearest_centre_accuracy",
@@ -305,7 +303,7 @@ std::string table1_markdown(const std::vector<Table1Run>& runs) {
        << "| method | paper BCE | test BCE (sampled) | per seed | test BCE (z = μ) | KL | argmax acc | "
           "nearest-centre acc | cluster acc (Hungarian) | cluster acc (majority) | NMI | linear probe | img/s |\n"
        << "|---|---|---|---|---|---|---|---|---|---|---|---|---|\n";
-    for (const std::string& m : kMethodOrder) {
+    for (Method m : all_methods()) {
       if (!has(runs, ds, m)) continue;
       double paper = paper_table1_bce(ds, m);
       std::vector<double> per_seed = values(runs, ds, m, "test_bce_sampled");
@@ -328,7 +326,7 @@ std::string table1_markdown(const std::vector<Table1Run>& runs) {
   for (const Table1Run& r : runs) {
     std::string differences;
     for (const std::string& d : recipe_differences(r.config)) differences += (differences.empty() ? "" : ", ") + d;
-    md << "| " << r.dataset << " | " << r.method << " | " << r.seed << " | " << r.arch << " | " << r.config.epochs
+    md << "| " << r.dataset << " | " << method_name(r.method) << " | " << r.seed << " | " << r.arch << " | " << r.config.epochs
        << " | " << r.config.train_limit << " | " << r.config.test_limit << " | "
        << (r.metrics.contains("commit") && r.metrics["commit"].is_string() ? r.metrics["commit"].get<std::string>() : "–")
        << " | " << (differences.empty() ? "no" : differences) << " |\n";

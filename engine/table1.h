@@ -12,14 +12,15 @@
 namespace cvae {
 
 // Test BCE reported by the paper (Table 1), or a negative number when it gives none.
-double paper_table1_bce(const std::string& dataset, const std::string& method);
+double paper_table1_bce(const std::string& dataset, Method method);
 // The paper's Lambda-Hot argmax accuracy (section 5.1), or negative.
 double paper_argmax_accuracy(const std::string& dataset);
 // The conv net's argmax-accuracy targets: 97 % MNIST, 88 % FashionMNIST; −1 elsewhere.
 double conv_argmax_target(const std::string& dataset);
 
 struct Table1Run {
-  std::string dataset, method;
+  std::string dataset;
+  Method method = Method::vae;
   uint64_t seed = 0;
   std::string run_dir;
   nlohmann::ordered_json metrics;

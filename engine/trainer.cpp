@@ -22,7 +22,7 @@ ModelShape model_shape_from(const Config& config, int pixels) {
   shape.classes = config.classes;
   shape.hidden = config.hidden;
   shape.latent = config.latent_dim;
-  shape.conditional = method_is_conditional(config.method);
+  shape.conditional = traits(config.method).conditional;
   if (config.arch == "conv") {
     shape.arch = Arch::conv;
     shape.image_side = static_cast<int>(std::lround(std::sqrt(static_cast<double>(pixels))));
@@ -280,7 +280,7 @@ std::vector<EpochRecord> train(Backend& backend, const Config& config, ModelStat
       record.lloyd_iterations = refit.iterations;
       record.empty_clusters = refit.empty_clusters_reseeded;
     }
-    if (config.method == "movable") refit_class_centres(backend, config, state, train, record);
+    if (traits(config.method).refit == Refit::class_centres) refit_class_centres(backend, config, state, train, record);
     record.seconds = std::chrono::duration<double>(clock::now() - started).count();
     records.push_back(record);
     if (callbacks.epoch_done) callbacks.epoch_done(record);

@@ -82,7 +82,7 @@ TEST_CASE("a checkpoint whose shapes do not match the config is refused", "[chec
   if (!have_mnist()) { WARN("skipped: no MNIST data (run scripts/setup.sh)"); return; }
   test::ScratchDir dir;
   Config config;
-  config.method = "lambdahot";
+  config.method = Method::lambdahot;
   config.data_dir = std::string(CLUSTERVAE_SOURCE_DIR) + "/data";
   config.epochs = 1;
   config.train_limit = 500;
@@ -105,8 +105,8 @@ TEST_CASE("a checkpoint whose shapes do not match the config is refused", "[chec
 
 TEST_CASE("a resumed run ends with weights bit-identical to an uninterrupted one", "[checkpoint]") {
   if (!have_mnist()) { WARN("skipped: no MNIST data (run scripts/setup.sh)"); return; }
-  for (std::string method : {"lambdahot", "kmeans"}) {
-    INFO(method);
+  for (Method method : {Method::lambdahot, Method::kmeans}) {
+    INFO(method_name(method));
     test::ScratchDir dir;
     Config config;
     config.method = method;
@@ -154,7 +154,7 @@ TEST_CASE("resume refuses epochs at or below the checkpoint's and changes nothin
   if (!have_mnist()) { WARN("skipped: no MNIST data (run scripts/setup.sh)"); return; }
   test::ScratchDir dir;
   Config config;
-  config.method = "lambdahot";
+  config.method = Method::lambdahot;
   config.data_dir = std::string(CLUSTERVAE_SOURCE_DIR) + "/data";
   config.epochs = 2;
   config.train_limit = 500;

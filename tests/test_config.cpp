@@ -2,9 +2,12 @@
 #include <catch2/catch.hpp>
 
 #include <fstream>
+#include <set>
 
 #include "engine/backend.h"
 #include "engine/config.h"
+#include "engine/cpu/cpu_backend.h"
+#include "engine/prior.h"
 #include "engine/error.h"
 #include "tests/test_helpers.h"
 
@@ -19,8 +22,8 @@ using test::error_of;
 TEST_CASE("every shipped config loads and validates", "[config]") {
   for (std::string arch : {"mlp", "conv"})
   for (std::string dataset : {"mnist", "fashion"})
-    for (std::string method : {"vae", "beta", "cvae", "lambdahot", "kmeans", "movable"}) {
-      std::string path = std::string(CLUSTERVAE_SOURCE_DIR) + "/configs/" + dataset + "_" + method +
+    for (Method method : all_methods()) {
+      std::string path = std::string(CLUSTERVAE_SOURCE_DIR) + "/configs/" + dataset + "_" + method_name(method) +
                          (arch == "conv" ? "_conv" : "") + ".json";
       INFO(path);
       Config c = load_config_file(path);
@@ -28,7 +31,7 @@ TEST_CASE("every shipped config loads and validates", "[config]") {
       REQUIRE(c.dataset == dataset);
       REQUIRE(c.arch == arch);
       REQUIRE_NOTHROW(validate(c));
-      REQUIRE(c.beta == (method == "beta" ? 5.0 : 1.0));
+      REQUIRE(c.beta == (method == Method::beta ? 5.0 : 1.0));
     }
 }
 
@@ -41,7 +44,7 @@ TEST_CASE("key=value overrides are parsed by the key's type", "[config]") {
   apply_override(c, "seed=18446744073709");
   REQUIRE(c.epochs == 3);
   REQUIRE(c.lr == 0.01);
-  REQUIRE(c.method == "kmeans");
+  REQUIRE(c.method == Method::kmeans);
   REQUIRE_FALSE(c.evaluate);
   REQUIRE(c.seed == 18446744073709ull);
 }
@@ -81,7 +84,7 @@ TEST_CASE("bad JSON configs fail naming the file and the key", "[config]") {
 
 TEST_CASE("relations between keys are checked", "[config]") {
   Config c;
-  c.method = "lambdahot";
+  c.method = Method::lambdahot;
   c.latent_dim = 5;
   CHECK_THAT(error_of([&] { validate(c); }), Catch::Contains("latent_dim (5) >= classes (10)"));
   Config custom;
@@ -97,7 +100,7 @@ TEST_CASE("the resolved config round-trips through JSON", "[config]") {
   Config back;
   apply_json(back, to_json(c), "round trip");
   REQUIRE(to_json(back) == to_json(c));
-  REQUIRE(back.method == "cvae");
+  REQUIRE(back.method == Method::cvae);
   REQUIRE(back.lambda == 2.5);
 }
 
@@ -114,4 +117,31 @@ TEST_CASE("device names a backend and, on CUDA, which device; a missing one is s
   }
   if (!cuda_device_available())  // the CUDA build on a machine without a GPU, or a CPU-only build
     REQUIRE_THROWS_WITH(make_backend("cuda:1", 1), Catch::Contains("device=cuda:1: "));
+}
+
+TEST_CASE("each method parses from its name, round-trips, has its own title and the prior its traits say", "[config]") {
+  CpuBackend backend(1);
+  std::set<std::string> titles;
+  int rank = 0;
+  for (Method m : all_methods()) {
+    INFO(method_name(m));
+    Config c;
+    apply_override(c, "method=" + method_name(m));
+    REQUIRE(c.method == m);
+    REQUIRE(to_json(c)["method"] == method_name(m));
+    REQUIRE(method_rank(m) == rank++);
+    REQUIRE(titles.insert(method_title(m)).second);
+    Prior prior(backend, c);
+    const PriorKind expected = traits(m).prior == PriorMeans::none       ? PriorKind::standard
+                               : traits(m).prior == PriorMeans::per_class ? PriorKind::class_mean
+                                                                          : PriorKind::nearest_centroid;
+    REQUIRE(prior.kind() == expected);
+    // a class sampler draws around a class mean or hands the decoder the label
+    REQUIRE(traits(m).class_sampler == (traits(m).prior == PriorMeans::per_class || traits(m).conditional));
+  }
+  Method parsed = Method::vae;
+  REQUIRE_FALSE(parse_method("lambda-hot", parsed));
+  REQUIRE_THAT(error_of([] { method_from_name("lamdahot", "here"); }),
+               Catch::Contains("here: method = 'lamdahot' is not one of vae, beta, cvae, lambdahot, kmeans, movable") &&
+                   Catch::Contains("did you mean 'lambdahot'?"));
 }

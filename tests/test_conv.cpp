@@ -185,7 +185,7 @@ TEST_CASE("conv ops refuse bad geometry and short scratch with a message naming 
 namespace {
 
 // A tiny conv VAE on 8×8 images (side/4 = 2) with 2 and 3 channels.
-Config tiny_conv_config(const std::string& method) {
+Config tiny_conv_config(Method method) {
   Config c;
   c.method = method;
   c.arch = "conv";
@@ -195,7 +195,7 @@ Config tiny_conv_config(const std::string& method) {
   c.classes = 3;
   c.clusters = 3;
   c.lambda = 2.0;
-  c.beta = method == "beta" ? 5.0 : 1.0;
+  c.beta = method == Method::beta ? 5.0 : 1.0;
   c.batch_size = 6;
   c.eval_batch = 16;
   c.threads = 1;
@@ -206,16 +206,16 @@ Config tiny_conv_config(const std::string& method) {
 
 TEST_CASE("conv model gradient matches finite differences along random directions, every method",
           "[conv][model]") {
-  for (std::string method : {"vae", "beta", "cvae", "lambdahot", "kmeans", "movable"}) {
-    INFO("method " << method);
+  for (Method method : all_methods()) {
+    INFO("method " << method_name(method));
     CpuBackend backend(1);
     Config config = tiny_conv_config(method);
     DeviceSplit data = test::tiny_data(backend, 20, 64, 3, 5).split;
     ModelState state = make_model_state(backend, config, 64);
     REQUIRE(state.shape.arch == Arch::conv);
     REQUIRE(state.shape.conv_features() == 12);
-    REQUIRE(state.shape.encoder_in() == (method == "cvae" ? 15 : 12));
-    if (method == "kmeans") fit_initial_centroids(backend, config, state, data);
+    REQUIRE(state.shape.encoder_in() == (method == Method::cvae ? 15 : 12));
+    if (method == Method::kmeans) fit_initial_centroids(backend, config, state, data);
     Workspace ws = make_workspace(backend, state.shape, 6, true);
     std::vector<int32_t> idx = {3, 1, 4, 15, 9, 2};
     BatchInput input{data.images.as<uint8_t>(), data.labels.as<int32_t>(), idx.data(), 6};
@@ -262,7 +262,7 @@ TEST_CASE("conv model gradient matches finite differences along random direction
 
 TEST_CASE("conv VAE trains on tiny data: the loss falls and the checkpoint round-trips", "[conv][model]") {
   CpuBackend backend(2);
-  Config config = tiny_conv_config("lambdahot");
+  Config config = tiny_conv_config(Method::lambdahot);
   config.epochs = 6;
   config.lr = 3e-3;
   DeviceSplit data = test::tiny_data(backend, 60, 64, 3, 6).split;

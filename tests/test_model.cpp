@@ -20,7 +20,7 @@ using cvae::test::tiny_data;
 
 namespace {
 
-Config tiny_config(const std::string& method) {
+Config tiny_config(Method method) {
   Config c;
   c.method = method;
   c.hidden = 16;
@@ -28,7 +28,7 @@ Config tiny_config(const std::string& method) {
   c.classes = 3;
   c.clusters = 3;
   c.lambda = 2.0;
-  c.beta = method == "beta" ? 5.0 : 1.0;
+  c.beta = method == Method::beta ? 5.0 : 1.0;
   c.batch_size = 8;
   c.eval_batch = 16;
   c.threads = 2;
@@ -47,13 +47,13 @@ double batch_loss(Backend& backend, ModelState& state, Workspace& ws, const Batc
 }  // namespace
 
 TEST_CASE("model gradient matches finite differences along random directions, every method", "[model]") {
-  for (std::string method : {"vae", "beta", "cvae", "lambdahot", "kmeans"}) {
-    INFO("method " << method);
+  for (Method method : {Method::vae, Method::beta, Method::cvae, Method::lambdahot, Method::kmeans}) {
+    INFO("method " << method_name(method));
     CpuBackend backend(1);
     Config config = tiny_config(method);
     TinyData data = tiny_data(backend, 24, 12, 3, 5);
     ModelState state = make_model_state(backend, config, 12);
-    if (method == "kmeans") fit_initial_centroids(backend, config, state, data.split);
+    if (method == Method::kmeans) fit_initial_centroids(backend, config, state, data.split);
     Workspace ws = make_workspace(backend, state.shape, 8, true);
     std::vector<int32_t> idx = {3, 1, 4, 15, 9, 2, 6, 5};
     BatchInput input{data.split.images.as<uint8_t>(), data.split.labels.as<int32_t>(), idx.data(), 8};
@@ -87,7 +87,7 @@ TEST_CASE("model gradient matches finite differences along random directions, ev
 
 TEST_CASE("CVAE reads the label: changing it changes the reconstruction", "[model]") {
   CpuBackend backend(1);
-  Config config = tiny_config("cvae");
+  Config config = tiny_config(Method::cvae);
   TinyData data = tiny_data(backend, 6, 12, 3, 8);
   ModelState state = make_model_state(backend, config, 12);
   REQUIRE(state.shape.encoder_in() == 15);
@@ -106,7 +106,7 @@ TEST_CASE("CVAE reads the label: changing it changes the reconstruction", "[mode
 }
 
 TEST_CASE("training twice with one seed gives bit-identical weights; another seed does not", "[model]") {
-  auto run = [](uint64_t seed, const std::string& method) {
+  auto run = [](uint64_t seed, Method method) {
     CpuBackend backend(2);
     Config config = tiny_config(method);
     config.seed = seed;
@@ -119,8 +119,8 @@ TEST_CASE("training twice with one seed gives bit-identical weights; another see
     params.insert(params.end(), state.prior->means().begin(), state.prior->means().end());
     return params;
   };
-  for (std::string method : {"lambdahot", "kmeans"}) {
-    INFO(method);
+  for (Method method : {Method::lambdahot, Method::kmeans}) {
+    INFO(method_name(method));
     std::vector<float> a = run(1, method), b = run(1, method), c = run(2, method);
     REQUIRE(a.size() == b.size());
     REQUIRE(std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0);
@@ -135,8 +135,8 @@ TEST_CASE("a short end-to-end run on real MNIST images lowers the loss and gives
     WARN("skipped: no MNIST under " << data_dir << " (run scripts/setup.sh)");
     return;
   }
-  for (std::string method : {"lambdahot", "kmeans"}) {
-    INFO(method);
+  for (Method method : {Method::lambdahot, Method::kmeans}) {
+    INFO(method_name(method));
     test::ScratchDir dir;
     Config config;
     config.method = method;
@@ -158,7 +158,7 @@ TEST_CASE("a short end-to-end run on real MNIST images lowers the loss and gives
     }
     REQUIRE(result.metrics["test_bce_sampled"].get<double>() < 250);  // untrained is ~545
     REQUIRE(result.metrics["linear_probe_accuracy"].get<double>() > 0.6);
-    if (method == "lambdahot") REQUIRE(result.metrics["argmax_accuracy"].get<double>() > 0.5);
+    if (method == Method::lambdahot) REQUIRE(result.metrics["argmax_accuracy"].get<double>() > 0.5);
     // what the backend did: the CPU records no step and fuses no linear layer; and where oneDNN came from
     REQUIRE(result.metrics["cuda_graph_replays"].get<int64_t>() == 0);
     REQUIRE(result.metrics["linear_fused"].get<int64_t>() == 0);

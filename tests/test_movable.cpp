@@ -67,8 +67,8 @@ TEST_CASE("a movable run writes its centres, their distances, and the nearest-ce
     return;
   }
   test::ScratchDir dir;
-  for (std::string method : {"movable", "lambdahot"}) {
-    INFO(method);
+  for (Method method : {Method::movable, Method::lambdahot}) {
+    INFO(method_name(method));
     Config config;
     config.method = method;
     config.data_dir = data_dir;
@@ -80,7 +80,7 @@ TEST_CASE("a movable run writes its centres, their distances, and the nearest-ce
     ExperimentResult result = run_experiment(config);
     double nearest = result.metrics["nearest_centre_accuracy"].get<double>();
     REQUIRE(nearest > 0.5);  // chance is 0.1
-    if (method == "lambdahot")  // nearest λ·e_y is the argmax of the first dims: the same classifier
+    if (method == Method::lambdahot)  // nearest λ·e_y is the argmax of the first dims: the same classifier
       REQUIRE(nearest == result.metrics["argmax_accuracy"].get<double>());
     nlohmann::json centres = nlohmann::json::parse(read_file(result.run_dir + "/centres.json"));
     REQUIRE(centres["distances"].size() == 10);
@@ -88,7 +88,7 @@ TEST_CASE("a movable run writes its centres, their distances, and the nearest-ce
       REQUIRE(centres["distances"][a][a].get<double>() == 0.0);
       for (int b = 0; b < 10; ++b) {
         REQUIRE(centres["distances"][a][b].get<double>() == centres["distances"][b][a].get<double>());
-        if (method == "movable" && a != b) REQUIRE(centres["distances"][a][b].get<double>() >= 5.0 / std::sqrt(2.0) * (1 - 1e-5));
+        if (method == Method::movable && a != b) REQUIRE(centres["distances"][a][b].get<double>() >= 5.0 / std::sqrt(2.0) * (1 - 1e-5));
       }
     }
     REQUIRE_THAT(read_file(result.run_dir + "/centre_distances.svg"), Catch::Contains("<svg"));

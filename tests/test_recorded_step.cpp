@@ -43,7 +43,7 @@ class RecordingCpuBackend final : public CpuBackend {
 
 Config small_config(bool graph) {
   Config c;
-  c.method = "lambdahot";
+  c.method = Method::lambdahot;
   c.hidden = 16;
   c.latent_dim = 5;
   c.classes = 3;

@@ -47,12 +47,13 @@ ReportOptions small_options(const std::string& cache) {
 struct Fixture {
   test::ScratchDir dir;
   test::SyntheticData data;
-  std::string lambdahot, cvae, kmeans;
+  std::string lambdahot, cvae, kmeans, movable;
   Fixture() {
     data = test::write_synthetic_data(dir.path);
-    lambdahot = test::train_synthetic_run(data, "lambdahot", dir.path + "/runs");
-    cvae = test::train_synthetic_run(data, "cvae", dir.path + "/runs");
-    kmeans = test::train_synthetic_run(data, "kmeans", dir.path + "/runs");
+    lambdahot = test::train_synthetic_run(data, Method::lambdahot, dir.path + "/runs");
+    cvae = test::train_synthetic_run(data, Method::cvae, dir.path + "/runs");
+    kmeans = test::train_synthetic_run(data, Method::kmeans, dir.path + "/runs");
+    movable = test::train_synthetic_run(data, Method::movable, dir.path + "/runs");
   }
 };
 
@@ -113,6 +114,19 @@ TEST_CASE("a run's report writes every figure, report.html and the classifier's 
   const std::string html = read_file(run + "/report.html");
   REQUIRE_THAT(html, Catch::Contains("Distances between the class centres") && Catch::Contains(">distance</text>"));
   REQUIRE(test::markup_problem(html, true) == "");
+}
+
+TEST_CASE("a movable run's report names its method and draws its prior around the learnt centres", "[report]") {
+  Fixture& f = fixture();
+  test::ScratchDir work;
+  RunReport r = report_run(copy_run(f.movable, work.path), small_options(work.path));
+  REQUIRE_THAT(r.title, Catch::StartsWith("Movable Lambda-Hot VAE"));
+  REQUIRE(r.conditional_grid.width > 0);  // movable has a class-conditional sampler
+  const std::string html = read_file(r.html_path);
+  // the random prior samples come from the mixture over the class centres, not N(0, I)
+  REQUIRE_THAT(html, Catch::Contains("Random samples of the method's prior (mixture of N(c_y, I)"));
+  REQUIRE_THAT(html, !Catch::Contains("Random samples of the method's prior (z ~ N(0, I))"));
+  REQUIRE_THAT(html, Catch::Contains("z ~ N(c_y, I) around its learnt class centre"));
 }
 
 TEST_CASE("report.html is well-formed, self-contained HTML", "[report]") {

@@ -179,10 +179,10 @@ inline SyntheticData write_synthetic_data(const std::string& dir, int classes = 
 }
 
 // A tiny trained run folder of `method` on the synthetic data (CPU, 3 epochs, quiet).
-inline std::string train_synthetic_run(const SyntheticData& d, const std::string& method,
+inline std::string train_synthetic_run(const SyntheticData& d, Method method,
                                        const std::string& out) {
   Config c;
-  c.name = "synthetic_" + method;
+  c.name = "synthetic_" + method_name(method);
   c.method = method;
   c.dataset = "custom";
   c.train_images = d.train_images;

@@ -15,7 +15,7 @@ using namespace cvae;
 
 namespace {
 
-Config small_config(const std::string& method) {
+Config small_config(Method method) {
   Config c;
   c.method = method;
   c.classes = 3;
@@ -30,7 +30,7 @@ Config small_config(const std::string& method) {
 
 TEST_CASE("decoded samples are the sigmoid of the decoder at z, with the CVAE's one-hot", "[report]") {
   auto backend = make_backend("cpu", 1);
-  for (const char* method : {"vae", "cvae"}) {
+  for (Method method : {Method::vae, Method::cvae}) {
     Config config = small_config(method);
     ModelState state = make_model_state(*backend, config, 16);
     const int n = 7, latent = 4;
@@ -63,7 +63,7 @@ TEST_CASE("decoded samples are the sigmoid of the decoder at z, with the CVAE's 
 
 TEST_CASE("class-conditional and centre samples are grouped, seeded and shared across a grid's rows", "[report]") {
   auto backend = make_backend("cpu", 1);
-  Config config = small_config("lambdahot");
+  Config config = small_config(Method::lambdahot);
   ModelState state = make_model_state(*backend, config, 16);
   GeneratedImages grid = conditional_samples(*backend, config, state, 5, 1, kSampleConditionalGrid, true);
   REQUIRE(grid.count == 15);
@@ -78,14 +78,14 @@ TEST_CASE("class-conditional and centre samples are grouped, seeded and shared a
   REQUIRE(std::vector<float>(grid.pixels_data.begin(), grid.pixels_data.begin() + 16) !=
           std::vector<float>(grid.pixels_data.begin() + 5 * 16, grid.pixels_data.begin() + 6 * 16));
 
-  Config vae = small_config("vae");
+  Config vae = small_config(Method::vae);
   ModelState vae_state = make_model_state(*backend, vae, 16);
   REQUIRE_THROWS_WITH(conditional_samples(*backend, vae, vae_state, 2, 1, kSampleConditionalGrid, true),
                       Catch::Contains("no class-conditional sampler"));
   REQUIRE_THROWS_WITH(cluster_samples(*backend, vae, vae_state, 2, 1, kSampleClusterGrid, true),
                       Catch::Contains("no k-means centres"));
 
-  Config kmeans = small_config("kmeans");
+  Config kmeans = small_config(Method::kmeans);
   ModelState kmeans_state = make_model_state(*backend, kmeans, 16);
   GeneratedImages centres = cluster_samples(*backend, kmeans, kmeans_state, 3, 1, kSampleClusterGrid, false);
   REQUIRE(centres.count == 15);

@@ -37,9 +37,9 @@ struct Runs {
   std::string lambdahot, kmeans, cvae;
   Runs() {
     data = test::write_synthetic_data(dir.path);
-    lambdahot = test::train_synthetic_run(data, "lambdahot", dir.path + "/runs");
-    kmeans = test::train_synthetic_run(data, "kmeans", dir.path + "/runs");
-    cvae = test::train_synthetic_run(data, "cvae", dir.path + "/runs");
+    lambdahot = test::train_synthetic_run(data, Method::lambdahot, dir.path + "/runs");
+    kmeans = test::train_synthetic_run(data, Method::kmeans, dir.path + "/runs");
+    cvae = test::train_synthetic_run(data, Method::cvae, dir.path + "/runs");
   }
 };
 

@@ -11,7 +11,7 @@ using namespace cvae;
 
 namespace {
 
-Table1Run run(const std::string& method, double bce, double argmax, const std::string& arch,
+Table1Run run(Method method, double bce, double argmax, const std::string& arch,
               uint64_t seed = 1) {
   Table1Run r;
   r.dataset = "mnist";
@@ -22,7 +22,7 @@ Table1Run run(const std::string& method, double bce, double argmax, const std::s
   r.config.method = method;
   r.config.arch = arch;
   r.config.seed = seed;
-  if (method == "beta") r.config.beta = 5;
+  if (method == Method::beta) r.config.beta = 5;
   r.metrics["test_bce_sampled"] = bce;
   if (argmax >= 0) r.metrics["argmax_accuracy"] = argmax;
   return r;
@@ -38,8 +38,8 @@ std::string outcome_of(const std::vector<Verdict>& verdicts, const std::string& 
 
 TEST_CASE("Table 1 verdicts follow the numbers: lowest BCE, Lambda-Hot against CVAE, the conv target",
           "[table1]") {
-  std::vector<Table1Run> mlp = {run("vae", 81, -1, "mlp"), run("cvae", 80.5, -1, "mlp"),
-                                run("lambdahot", 80.2, 0.93, "mlp"), run("kmeans", 79.9, -1, "mlp")};
+  std::vector<Table1Run> mlp = {run(Method::vae, 81, -1, "mlp"), run(Method::cvae, 80.5, -1, "mlp"),
+                                run(Method::lambdahot, 80.2, 0.93, "mlp"), run(Method::kmeans, 79.9, -1, "mlp")};
   std::vector<Verdict> v = table1_verdicts(mlp);
   REQUIRE(outcome_of(v, "K-Means VAE has the lowest test BCE") == "holds");
   REQUIRE(outcome_of(v, "Lambda-Hot VAE has a lower test BCE than Conditional VAE") == "holds");
@@ -47,14 +47,14 @@ TEST_CASE("Table 1 verdicts follow the numbers: lowest BCE, Lambda-Hot against C
   REQUIRE(outcome_of(v, "Conv Lambda-Hot argmax accuracy") == "absent");  // not a conv grid
   REQUIRE(table1_markdown(mlp).find("arch=conv") == std::string::npos);
 
-  std::vector<Table1Run> conv = {run("kmeans", 75, -1, "conv"), run("lambdahot", 74, 0.965, "conv"),
-                                 run("lambdahot", 74.5, 0.969, "conv", 2)};
+  std::vector<Table1Run> conv = {run(Method::kmeans, 75, -1, "conv"), run(Method::lambdahot, 74, 0.965, "conv"),
+                                 run(Method::lambdahot, 74.5, 0.969, "conv", 2)};
   v = table1_verdicts(conv);
   // the paper's claims were made for its MLP: a conv grid does not judge them
   REQUIRE(outcome_of(v, "K-Means VAE has the lowest test BCE") == "not comparable");
   // mean 96.7 % over the two seeds: under 97 %
   REQUIRE(outcome_of(v, "Conv Lambda-Hot argmax accuracy reaches 97 %") == "does not hold");
-  conv.push_back(run("lambdahot", 74.2, 0.99, "conv", 3));
+  conv.push_back(run(Method::lambdahot, 74.2, 0.99, "conv", 3));
   REQUIRE(outcome_of(table1_verdicts(conv), "Conv Lambda-Hot argmax accuracy reaches 97 %") == "holds");
   std::string md = table1_markdown(conv);
   REQUIRE(md.find("convolutional VAE (arch=conv)") != std::string::npos);
@@ -73,8 +73,8 @@ std::string evidence_of(const std::vector<Verdict>& verdicts, const std::string&
 
 TEST_CASE("a verdict on the paper's claims only where the runs follow its recipe; unlike runs are marked",
           "[table1]") {
-  std::vector<Table1Run> grid = {run("vae", 81, -1, "mlp"), run("cvae", 80.5, -1, "mlp"),
-                                 run("lambdahot", 80.2, 0.93, "mlp"), run("kmeans", 79.9, -1, "mlp")};
+  std::vector<Table1Run> grid = {run(Method::vae, 81, -1, "mlp"), run(Method::cvae, 80.5, -1, "mlp"),
+                                 run(Method::lambdahot, 80.2, 0.93, "mlp"), run(Method::kmeans, 79.9, -1, "mlp")};
   // one epoch everywhere: nothing to say about the paper's 10-epoch figures
   std::vector<Table1Run> short_grid = grid;
   for (Table1Run& r : short_grid) r.config.epochs = 1;
@@ -107,15 +107,15 @@ TEST_CASE("a verdict on the paper's claims only where the runs follow its recipe
 
 TEST_CASE("the shipped configs follow the recipe; a changed one says how it departs", "[table1]") {
   for (const char* dataset : {"mnist", "fashion"})
-    for (const char* method : {"vae", "beta", "cvae", "lambdahot", "kmeans", "movable"})
+    for (Method method : all_methods())
       for (const char* suffix : {"", "_conv"}) {
-        std::string path = std::string(CLUSTERVAE_SOURCE_DIR) + "/configs/" + dataset + "_" + method + suffix + ".json";
+        std::string path = std::string(CLUSTERVAE_SOURCE_DIR) + "/configs/" + dataset + "_" + method_name(method) + suffix + ".json";
         INFO(path);
         Config c = load_config_file(path);
         REQUIRE(recipe_differences(c).empty());
       }
   Config beta;
-  beta.method = "beta";
+  beta.method = Method::beta;
   REQUIRE(recipe_differences(beta) == std::vector<std::string>{"beta 1 (recipe 5)"});
   Config lr;
   lr.lr = 3e-4;

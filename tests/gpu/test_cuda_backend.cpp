@@ -839,12 +839,12 @@ TEST_CASE("one training step of each method gives the same losses, gradients and
   auto b = backends_or_skip();
   if (!b) return;
   for (const char* arch : {"mlp", "conv"})
-  for (const char* method : {"vae", "beta", "cvae", "lambdahot", "kmeans"}) {
-    CAPTURE(arch, method);
+  for (Method method : {Method::vae, Method::beta, Method::cvae, Method::lambdahot, Method::kmeans}) {
+    CAPTURE(arch, method_name(method));
     Config config;
     config.arch = arch;
     config.method = method;
-    config.beta = std::string(method) == "beta" ? 5.0 : 1.0;
+    config.beta = method == Method::beta ? 5.0 : 1.0;
     const int pixels = 784, set = 300, batch = 128;
     ModelState cpu_state = make_model_state(b->cpu, config, pixels);
     ModelState gpu_state = make_model_state(*b->gpu, config, pixels);
@@ -927,7 +927,7 @@ TEST_CASE("the same step issued twice on the GPU gives the same bits (determinis
     CAPTURE(arch);
     Config config;
     config.arch = arch;
-    config.method = "lambdahot";
+    config.method = Method::lambdahot;
     const int pixels = 784, set = 300, batch = 128;
     ModelState state = make_model_state(*gpu, config, pixels);
     auto put = [&](const void* data, size_t bytes) {
@@ -964,8 +964,8 @@ TEST_CASE("a training step recorded once as a CUDA Graph and replayed gives the 
   auto b = backends_or_skip();
   if (!b) return;
   for (const char* arch : {"mlp", "conv"})
-    for (const char* method : {"lambdahot", "kmeans", "cvae"}) {
-      CAPTURE(arch, method);
+    for (Method method : {Method::lambdahot, Method::kmeans, Method::cvae}) {
+      CAPTURE(arch, method_name(method));
       auto trained = [&](bool graph) {
         Config config;
         config.arch = arch;
