@@ -13,6 +13,7 @@
 #include <tuple>
 
 #include "engine/rng.h"
+#include "engine/step_math.h"
 
 namespace cvae {
 
@@ -51,9 +52,16 @@ struct StepState {
   float adam_inv_sqrt_correction2 = 0;  // 1 / √(1 − β2ᵗ)
 };
 
-// Adam's bias-corrected constants for `step` (PyTorch semantics, computed in double as in
-// engine/cpu/adam.h), as a StepState at `start`.
-StepState step_state_at(uint32_t step, int32_t start, const AdamArgs& args);
+// Adam's bias-corrected constants for `step` (engine/step_math.h), as a StepState at `start`.
+inline StepState step_state_at(uint32_t step, int32_t start, const AdamArgs& args) {
+  const AdamCorrection c = adam_correction(static_cast<double>(step), args.lr, args.beta1, args.beta2);
+  StepState s;
+  s.step = step;
+  s.start = start;
+  s.adam_step_size = c.step_size;
+  s.adam_inv_sqrt_correction2 = c.inv_sqrt_correction2;
+  return s;
+}
 
 // A 2-D convolution over a batch of channels-last (NHWC) images, cross-correlation as in PyTorch:
 //   y[b, oy, ox, co] = Σ_{ky, kx, ci} x[b, oy·stride + ky − pad, ox·stride + kx − pad, ci] · w[co, ky, kx, ci]

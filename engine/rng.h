@@ -5,13 +5,7 @@
 #include <cmath>
 #include <cstdint>
 
-// Under the CUDA emulation (kernels/emulation/) device code is plain host code, so only nvcc
-// needs the qualifiers.
-#if defined(__CUDACC__)
-#define CVAE_HD __host__ __device__
-#else
-#define CVAE_HD
-#endif
+#include "engine/host_device.h"
 
 namespace cvae {
 

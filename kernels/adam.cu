@@ -1,7 +1,7 @@
 // Adam over the flat parameter buffer, PyTorch semantics (CPU twin: engine/cpu/adam.h):
 //   m ← β1 m + (1 − β1) g,   v ← β2 v + (1 − β2) g²
 //   p ← p − step_size · m / (√v · inv_sqrt_correction2 + eps)
-//   step_size = lr / (1 − β1ᵗ),  inv_sqrt_correction2 = 1 / √(1 − β2ᵗ)   (host, in double, as the CPU;
+//   step_size = lr / (1 − β1ᵗ),  inv_sqrt_correction2 = 1 / √(1 − β2ᵗ)   (engine/step_math.h;
 //   a replayed step reads both from device memory, StepState, written by advance_step)
 // Vectorised: when the four buffers are 16-byte aligned each thread updates a float4 of each
 // (grid-stride); the count % 4 elements left over (or all of them, when unaligned) go one by one.
@@ -58,14 +58,13 @@ bool aligned16(const void* pointer) { return reinterpret_cast<uintptr_t>(pointer
 void adam_step(float* params, const float* grads, float* m, float* v, int64_t count,
                const AdamArgs& args, cudaStream_t stream) {
   if (count <= 0) return;
-  const double correction1 = 1.0 - std::pow(double(args.beta1), double(args.step));
-  const double correction2 = 1.0 - std::pow(double(args.beta2), double(args.step));
+  const AdamCorrection correction = adam_correction(double(args.step), args.lr, args.beta1, args.beta2);
   AdamConstants c;
   c.beta1 = args.beta1;
   c.beta2 = args.beta2;
   c.eps = args.eps;
-  c.step_size = float(args.lr / correction1);
-  c.inv_sqrt_correction2 = float(1.0 / std::sqrt(correction2));
+  c.step_size = correction.step_size;
+  c.inv_sqrt_correction2 = correction.inv_sqrt_correction2;
   const bool vectorised = aligned16(params) && aligned16(grads) && aligned16(m) && aligned16(v);
   const int64_t vectors = vectorised ? count / 4 : 0;
   constexpr int kThreads = 256;

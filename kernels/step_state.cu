@@ -2,8 +2,8 @@
 // engine/cpu/step_state.h), so that one recorded step (a CUDA Graph) can be replayed:
 //   select_batch:  batch_indices[i] = order[state.start + i]
 //   advance_step:  start += batch, step += 1,
-//                  step_size = lr / (1 − β1ᵗ), inv_sqrt_correction2 = 1 / √(1 − β2ᵗ)  (in double,
-//                  one thread, as the host computes them)
+//                  step_size = lr / (1 − β1ᵗ), inv_sqrt_correction2 = 1 / √(1 − β2ᵗ)  (one thread,
+//                  engine/step_math.h: the host's own function)
 #include <cmath>
 
 #include "kernels/kernels.h"
@@ -23,12 +23,11 @@ __global__ void advance_step_kernel(StepState* state, int batch, float lr, float
                                     float beta2) {
   if (blockIdx.x != 0 || threadIdx.x != 0) return;
   const uint32_t step = state->step + 1;
-  const double correction1 = 1.0 - pow(double(beta1), double(step));
-  const double correction2 = 1.0 - pow(double(beta2), double(step));
+  const AdamCorrection c = adam_correction(double(step), lr, beta1, beta2);
   state->step = step;
   state->start += batch;
-  state->adam_step_size = float(double(lr) / correction1);
-  state->adam_inv_sqrt_correction2 = float(1.0 / sqrt(correction2));
+  state->adam_step_size = c.step_size;
+  state->adam_inv_sqrt_correction2 = c.inv_sqrt_correction2;
 }
 
 }  // namespace

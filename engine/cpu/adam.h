@@ -11,14 +11,11 @@ namespace cvae::cpu {
 
 template <class T>
 void adam_step(T* params, const T* grads, T* m, T* v, int64_t count, const AdamArgs& args) {
-  const double correction1 = 1.0 - std::pow(static_cast<double>(args.beta1), static_cast<double>(args.step));
-  const double correction2 = 1.0 - std::pow(static_cast<double>(args.beta2), static_cast<double>(args.step));
   // A replayed step's constants live in memory (StepState), written by advance_step.
-  const T step_size = args.constants_in_memory ? static_cast<T>(args.constants_in_memory[0])
-                                               : static_cast<T>(args.lr / correction1);
-  const T inv_sqrt_correction2 = args.constants_in_memory
-                                     ? static_cast<T>(args.constants_in_memory[1])
-                                     : static_cast<T>(1.0 / std::sqrt(correction2));
+  const AdamCorrection c = adam_correction(static_cast<double>(args.step), args.lr, args.beta1, args.beta2);
+  const T step_size = static_cast<T>(args.constants_in_memory ? args.constants_in_memory[0] : c.step_size);
+  const T inv_sqrt_correction2 =
+      static_cast<T>(args.constants_in_memory ? args.constants_in_memory[1] : c.inv_sqrt_correction2);
   const T beta1 = args.beta1, beta2 = args.beta2, eps = args.eps;
 #pragma omp parallel for simd schedule(static)
   for (int64_t i = 0; i < count; ++i) {
