@@ -87,9 +87,6 @@ struct ConvGeometry {
   }
 };
 
-// Shape checks shared by both backends' convolution ops: an Error naming `op` and the problem.
-void check_conv_geometry(const ConvGeometry& g, const char* op);
-
 class Backend;
 
 // The most bytes Backend::begin_read takes.
@@ -120,11 +117,23 @@ class Buffer {
   size_t bytes_ = 0;
 };
 
+// What a backend can do beyond the ops every backend runs, for callers that choose a path.
+enum class Capability {
+  record_step,     // begin_capture … end_capture records a step that replay() runs (CUDA Graphs)
+  fused_linear,    // linear_bias_act runs as one matmul with a bias/ReLU epilogue (cuBLASLt)
+  all_pairs_tsne,  // tsne_forces over all pairs is fast enough for the report's 10,000 points
+};
+
+// The one interface every op of training, evaluation and the report goes through. Every op is a
+// public, non-virtual entry that checks its arguments once, for every backend (engine/backend.cpp:
+// an Error "<backend> backend: <op>: <problem>"), and then calls the backend's protected *_impl.
+// A backend implements the *_impl functions and never repeats the checks.
 class Backend {
  public:
   virtual ~Backend() = default;
   virtual std::string name() const = 0;   // "cpu" or "cuda"
   virtual std::string device_description() const = 0;
+  virtual bool supports(Capability) const { return false; }
 
   // ---- memory ----
   virtual Buffer allocate(size_t bytes) = 0;  // zero-filled
@@ -132,39 +141,21 @@ class Backend {
   virtual void upload(void* dst, const void* src_host, size_t bytes) = 0;
   virtual void download(void* dst_host, const void* src, size_t bytes) = 0;
   virtual void copy(void* dst, const void* src, size_t bytes) = 0;
-  virtual void fill(float* data, int64_t count, float value) = 0;
   virtual void synchronize() = 0;
+  void fill(float* data, int64_t count, float value);
   // A read that does not wait (the progress line inside an epoch): begin_read queues a copy of
   // `bytes` (at most kMaxPolledRead) from backend memory, taken once the work queued before it is
   // done; poll_read copies it to dst_host and returns true when it has arrived, false (at once)
   // while it is still on its way, or when no read was begun. One read at a time: a new begin_read
   // replaces the one in flight.
-  virtual void begin_read(const void* src, size_t bytes) = 0;
-  virtual bool poll_read(void* dst_host, size_t bytes) = 0;
-
-  // ---- dense algebra ----
-  // C[m,n] = alpha · op(A)[m,k] · op(B)[k,n] + beta · C, row-major, op = transpose when trans_*.
-  virtual void gemm(bool trans_a, bool trans_b, int m, int n, int k, float alpha, const float* a,
-                    int lda, const float* b, int ldb, float beta, float* c, int ldc) = 0;
-  // y[r,c] = act(y[r,c] + bias[c]), in place.
-  virtual void bias_act_forward(float* y, int ld, const float* bias, int rows, int cols,
-                                Activation act) = 0;
-  // dy ← dy ⊙ act'(y) in place (y is the activation's output), dbias[c] = Σ_r dy[r,c].
-  virtual void bias_act_backward(float* dy, int ld_dy, const float* y, int ld_y, float* dbias,
-                                 int rows, int cols, Activation act) = 0;
-
-  // A linear layer's forward: y[r, 0:out] = act(x[r, :]·wᵀ + bias) for r < rows, w [out, in] dense
-  // (= gemm(false, true, …) then bias_act_forward; the CUDA backend fuses the two into one cuBLASLt
-  // matmul with a bias/ReLU epilogue where cuBLASLt has one).
-  virtual void linear_bias_act(int rows, int out, int in, const float* x, int ld_x, const float* w,
-                               const float* bias, float* y, int ld_y, Activation act) = 0;
+  void begin_read(const void* src, size_t bytes);
+  bool poll_read(void* dst_host, size_t bytes);
 
   // ---- the step's varying inputs (StepState, in backend memory) ----
   // batch_indices[i] = order[state->start + i].
-  virtual void select_batch(const int32_t* order, const StepState* state, int batch,
-                            int32_t* batch_indices) = 0;
+  void select_batch(const int32_t* order, const StepState* state, int batch, int32_t* batch_indices);
   // state->start += batch, state->step += 1 and Adam's constants for the new step.
-  virtual void advance_step(StepState* state, int batch, const AdamArgs& args) = 0;
+  void advance_step(StepState* state, int batch, const AdamArgs& args);
 
   // ---- a recorded step ----
   // begin_capture() … end_capture() records the ops issued between them instead of running them
@@ -187,81 +178,152 @@ class Backend {
 
   // ---- data ----
   // x[i, 0:pixels] = images[indices[i], :] / 255 (uint8 data set in backend memory).
-  virtual void gather_images(const uint8_t* images, const int32_t* indices, int batch, int pixels,
-                             float* x, int ld_x) = 0;
+  void gather_images(const uint8_t* images, const int32_t* indices, int batch, int pixels, float* x,
+                     int ld_x);
   // x[i, 0:classes] = one_hot(labels[indices[i]]).
-  virtual void write_one_hot(const int32_t* labels, const int32_t* indices, int batch, int classes,
-                             float* x, int ld_x) = 0;
+  void write_one_hot(const int32_t* labels, const int32_t* indices, int batch, int classes, float* x,
+                     int ld_x);
 
   // ---- the VAE's own ops ----
   // mu_logvar is [batch, 2·latent]: μ in columns [0, latent), log σ² in [latent, 2·latent).
   // z = μ + exp(½ log σ²) ⊙ ε with ε = normal_at(rng, batch_offset + i, j), or z = μ when !sample;
   // kl[i] = ½ Σ_j (σ² + (μ − m)² − 1 − log σ²) with m the prior mean of sample i.
   // log σ² is clamped to [kLogVarMin, kLogVarMax] before use (its gradient is zero outside).
-  virtual void reparam_kl_forward(const float* mu_logvar, const int32_t* batch_indices, int batch,
-                                  int latent, const PriorArgs& prior, RngPosition rng,
-                                  uint32_t batch_offset, bool sample, float* z, int ld_z,
-                                  float* kl) = 0;
+  void reparam_kl_forward(const float* mu_logvar, const int32_t* batch_indices, int batch, int latent,
+                          const PriorArgs& prior, RngPosition rng, uint32_t batch_offset, bool sample,
+                          float* z, int ld_z, float* kl);
   // Given dL/dz, returns dL/d(μ, log σ²) of  L_rec + kl_weight · Σ_i kl[i]; ε is drawn again from
   // the same position and prior.chosen (from the forward) names each sample's prior mean.
-  virtual void reparam_kl_backward(const float* mu_logvar, const int32_t* batch_indices, int batch,
-                                   int latent, const PriorArgs& prior, RngPosition rng,
-                                   uint32_t batch_offset, const float* dz, int ld_dz,
-                                   float kl_weight, float* d_mu_logvar) = 0;
+  void reparam_kl_backward(const float* mu_logvar, const int32_t* batch_indices, int batch, int latent,
+                           const PriorArgs& prior, RngPosition rng, uint32_t batch_offset,
+                           const float* dz, int ld_dz, float kl_weight, float* d_mu_logvar);
   // Stable binary cross-entropy with logits, target x = images[indices[i]]/255:
   // loss[i] = Σ_j max(l,0) − l·x + log(1 + exp(−|l|)); dlogits = grad_scale · (sigmoid(l) − x)
   // (dlogits may be null for evaluation).
-  virtual void bce_with_logits(const float* logits, const uint8_t* images,
-                               const int32_t* indices, int batch, int pixels, float grad_scale,
-                               float* loss, float* dlogits) = 0;
+  void bce_with_logits(const float* logits, const uint8_t* images, const int32_t* indices, int batch,
+                       int pixels, float grad_scale, float* loss, float* dlogits);
   // Adam (PyTorch semantics) over the flat parameter buffer.
-  virtual void adam_step(float* params, const float* grads, float* m, float* v, int64_t count,
-                         const AdamArgs& args) = 0;
+  void adam_step(float* params, const float* grads, float* m, float* v, int64_t count,
+                 const AdamArgs& args);
   // acc[0] += Σ values[i] (an accumulator in backend memory, read once per epoch).
-  virtual void accumulate_sum(const float* values, int count, double* acc) = 0;
+  void accumulate_sum(const float* values, int count, double* acc);
+
+  // ---- dense algebra ----
+  // C[m,n] = alpha · op(A)[m,k] · op(B)[k,n] + beta · C, row-major, op = transpose when trans_*.
+  void gemm(bool trans_a, bool trans_b, int m, int n, int k, float alpha, const float* a, int lda,
+            const float* b, int ldb, float beta, float* c, int ldc);
+  // y[r,c] = act(y[r,c] + bias[c]), in place.
+  void bias_act_forward(float* y, int ld, const float* bias, int rows, int cols, Activation act);
+  // dy ← dy ⊙ act'(y) in place (y is the activation's output), dbias[c] = Σ_r dy[r,c].
+  void bias_act_backward(float* dy, int ld_dy, const float* y, int ld_y, float* dbias, int rows,
+                         int cols, Activation act);
+  // A linear layer's forward: y[r, 0:out] = act(x[r, :]·wᵀ + bias) for r < rows, w [out, in] dense
+  // (= gemm(false, true, …) then bias_act_forward; Capability::fused_linear: one matmul).
+  void linear_bias_act(int rows, int out, int in, const float* x, int ld_x, const float* w,
+                       const float* bias, float* y, int ld_y, Activation act);
 
   // ---- convolution (ConvGeometry above) ----
   // Set-up, never inside a step: picks the algorithms for this geometry (and every smaller batch)
   // and returns the scratch bytes the three ops below need for it.
-  virtual size_t conv_prepare(const ConvGeometry& g) = 0;
+  size_t conv_prepare(const ConvGeometry& g);
   // y = conv(x, w)  (overwritten)
-  virtual void conv_forward(const ConvGeometry& g, const float* x, const float* w, float* y,
-                            void* scratch, size_t scratch_bytes) = 0;
+  void conv_forward(const ConvGeometry& g, const float* x, const float* w, float* y, void* scratch,
+                    size_t scratch_bytes);
   // dx = ∂(Σ y ⊙ dy)/∂x  (overwritten): the transposed convolution of dy
-  virtual void conv_backward_data(const ConvGeometry& g, const float* dy, const float* w, float* dx,
-                                  void* scratch, size_t scratch_bytes) = 0;
+  void conv_backward_data(const ConvGeometry& g, const float* dy, const float* w, float* dx,
+                          void* scratch, size_t scratch_bytes);
   // dw = ∂(Σ y ⊙ dy)/∂w  (overwritten)
-  virtual void conv_backward_weights(const ConvGeometry& g, const float* x, const float* dy,
-                                     float* dw, void* scratch, size_t scratch_bytes) = 0;
+  void conv_backward_weights(const ConvGeometry& g, const float* x, const float* dy, float* dw,
+                             void* scratch, size_t scratch_bytes);
 
-  // ---- k-means (Lloyd) ----
+  // ---- k-means (Lloyd; engine/cpu/lloyd.h states them all) ----
   // assignment[i] = argmin_k ‖p_i − c_k‖² (lowest k on ties), distance[i] = that squared distance.
-  virtual void lloyd_assign(const float* points, int n, int dim, int ld, const float* centroids,
-                            int k, int32_t* assignment, float* distance) = 0;
+  void lloyd_assign(const float* points, int n, int dim, int ld, const float* centroids, int k,
+                    int32_t* assignment, float* distance);
   // sums[k, :] = Σ_{i: a_i = k} p_i and counts[k] = |{i: a_i = k}| (overwritten, not added).
-  virtual void lloyd_accumulate(const float* points, int n, int dim, int ld,
-                                const int32_t* assignment, int k, float* sums, float* counts) = 0;
-  // ---- t-SNE (engine/tsne.h) ----
-  // The gradient's sums for an embedding y [n, 2] (double) and P in compressed rows (row_start
-  // [n + 1], column and value [row_start[n]]), exact over all pairs (engine/cpu/tsne_forces.h):
-  // sum_q [n], repulsive [n, 2], attractive [n, 2], overwritten.
-  virtual void tsne_forces(const double* y, int n, const int64_t* row_start, const int32_t* column,
-                           const double* value, double* sum_q, double* repulsive,
-                           double* attractive) = 0;
-
-  // The rest of a Lloyd iteration where the points are (engine/cpu/lloyd.h states both):
+  void lloyd_accumulate(const float* points, int n, int dim, int ld, const int32_t* assignment, int k,
+                        float* sums, float* counts);
   // status[0] = |{i : assignment_i ≠ previous_i}|, then previous ← assignment;
-  virtual void lloyd_count_changes(const int32_t* assignment, int32_t* previous, int n,
-                                   int32_t* status) = 0;
+  void lloyd_count_changes(const int32_t* assignment, int32_t* previous, int n, int32_t* status);
   // centroids[c] = sums[c] / counts[c] where counts[c] > 0 (empty clusters keep theirs),
   // status[1] = the number of empty clusters.
-  virtual void lloyd_update(const float* sums, const float* counts, int k, int dim,
-                            float* centroids, int32_t* status) = 0;
+  void lloyd_update(const float* sums, const float* counts, int k, int dim, float* centroids,
+                    int32_t* status);
   // k-means++ seeding: centroids [k, dim] = k of the points, drawn with probability ∝ squared
   // distance to the nearest centre so far (the rule and its random numbers:
   // engine/cpu/kmeans_plus_plus.h) — the same points on every backend for a seed. 1 <= k <= n.
-  virtual void kmeans_plus_plus(const float* points, int n, int dim, int ld, int k, uint64_t seed,
-                                float* centroids) = 0;
+  void kmeans_plus_plus(const float* points, int n, int dim, int ld, int k, uint64_t seed,
+                        float* centroids);
+
+  // ---- analysis: t-SNE (engine/tsne.h) ----
+  // The gradient's sums for an embedding y [n, 2] (double) and P in compressed rows (row_start
+  // [n + 1], column and value [row_start[n]]), exact over all pairs (engine/cpu/tsne_forces.h):
+  // sum_q [n], repulsive [n, 2], attractive [n, 2], overwritten.
+  void tsne_forces(const double* y, int n, const int64_t* row_start, const int32_t* column,
+                   const double* value, double* sum_q, double* repulsive, double* attractive);
+
+ protected:
+  // Throws "<name()> backend: <op>: <what>" unless `condition`.
+  void require(bool condition, const char* op, const char* what) const;
+  void require_geometry(const ConvGeometry& g, const char* op) const;
+
+  // The ops after their checks, in the order above.
+  virtual void fill_impl(float* data, int64_t count, float value) = 0;
+  virtual void begin_read_impl(const void* src, size_t bytes) = 0;
+  // True once the read begun has arrived (then copied to dst_host).
+  virtual bool poll_read_impl(void* dst_host, size_t bytes) = 0;
+  virtual void select_batch_impl(const int32_t* order, const StepState* state, int batch,
+                                 int32_t* batch_indices) = 0;
+  virtual void advance_step_impl(StepState* state, int batch, const AdamArgs& args) = 0;
+  virtual void gather_images_impl(const uint8_t* images, const int32_t* indices, int batch, int pixels,
+                                  float* x, int ld_x) = 0;
+  virtual void write_one_hot_impl(const int32_t* labels, const int32_t* indices, int batch, int classes,
+                                  float* x, int ld_x) = 0;
+  virtual void reparam_kl_forward_impl(const float* mu_logvar, const int32_t* batch_indices, int batch,
+                                       int latent, const PriorArgs& prior, RngPosition rng,
+                                       uint32_t batch_offset, bool sample, float* z, int ld_z,
+                                       float* kl) = 0;
+  virtual void reparam_kl_backward_impl(const float* mu_logvar, const int32_t* batch_indices, int batch,
+                                        int latent, const PriorArgs& prior, RngPosition rng,
+                                        uint32_t batch_offset, const float* dz, int ld_dz,
+                                        float kl_weight, float* d_mu_logvar) = 0;
+  virtual void bce_with_logits_impl(const float* logits, const uint8_t* images, const int32_t* indices,
+                                    int batch, int pixels, float grad_scale, float* loss,
+                                    float* dlogits) = 0;
+  virtual void adam_step_impl(float* params, const float* grads, float* m, float* v, int64_t count,
+                              const AdamArgs& args) = 0;
+  virtual void accumulate_sum_impl(const float* values, int count, double* acc) = 0;
+  virtual void gemm_impl(bool trans_a, bool trans_b, int m, int n, int k, float alpha, const float* a,
+                         int lda, const float* b, int ldb, float beta, float* c, int ldc) = 0;
+  virtual void bias_act_forward_impl(float* y, int ld, const float* bias, int rows, int cols,
+                                     Activation act) = 0;
+  virtual void bias_act_backward_impl(float* dy, int ld_dy, const float* y, int ld_y, float* dbias,
+                                      int rows, int cols, Activation act) = 0;
+  virtual void linear_bias_act_impl(int rows, int out, int in, const float* x, int ld_x, const float* w,
+                                    const float* bias, float* y, int ld_y, Activation act) = 0;
+  virtual size_t conv_prepare_impl(const ConvGeometry& g) = 0;
+  virtual void conv_forward_impl(const ConvGeometry& g, const float* x, const float* w, float* y,
+                                 void* scratch, size_t scratch_bytes) = 0;
+  virtual void conv_backward_data_impl(const ConvGeometry& g, const float* dy, const float* w,
+                                       float* dx, void* scratch, size_t scratch_bytes) = 0;
+  virtual void conv_backward_weights_impl(const ConvGeometry& g, const float* x, const float* dy,
+                                          float* dw, void* scratch, size_t scratch_bytes) = 0;
+  virtual void lloyd_assign_impl(const float* points, int n, int dim, int ld, const float* centroids,
+                                 int k, int32_t* assignment, float* distance) = 0;
+  virtual void lloyd_accumulate_impl(const float* points, int n, int dim, int ld,
+                                     const int32_t* assignment, int k, float* sums, float* counts) = 0;
+  virtual void lloyd_count_changes_impl(const int32_t* assignment, int32_t* previous, int n,
+                                        int32_t* status) = 0;
+  virtual void lloyd_update_impl(const float* sums, const float* counts, int k, int dim,
+                                 float* centroids, int32_t* status) = 0;
+  virtual void kmeans_plus_plus_impl(const float* points, int n, int dim, int ld, int k, uint64_t seed,
+                                     float* centroids) = 0;
+  virtual void tsne_forces_impl(const double* y, int n, const int64_t* row_start, const int32_t* column,
+                                const double* value, double* sum_q, double* repulsive,
+                                double* attractive) = 0;
+
+ private:
+  size_t polled_bytes_ = 0;  // the read in flight (begin_read), 0: none
 };
 
 inline Buffer::~Buffer() {

@@ -391,7 +391,7 @@ RunReport compute_run(const std::string& run_dir, const ReportOptions& options, 
     std::vector<float> host(static_cast<size_t>(test.count) * width);
     backend->download(host.data(), mu.as<void>(), sizeof(float) * host.size());
     // On a GPU the gradient is exact (all pairs, engine/tsne.h); on the CPU, Barnes–Hut.
-    const bool on_gpu = backend->name() == "cuda";
+    const bool on_gpu = backend->supports(Capability::all_pairs_tsne);
     say("t-SNE of " + std::to_string(tsne_n) + " test points (" + std::to_string(run.state.shape.latent) +
         " dimensions; " + (on_gpu ? "exact gradient on the GPU" : "Barnes–Hut on the CPU") + ")…");
     TsneOptions t;

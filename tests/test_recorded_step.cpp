@@ -27,10 +27,10 @@ class RecordingCpuBackend final : public CpuBackend {
   void end_capture() override { capturing = false; }
   void replay() override { ++replays; }
   void abort_capture() override { capturing = false; }
-  void adam_step(float* params, const float* grads, float* m, float* v, int64_t count,
-                 const AdamArgs& args) override {
+  void adam_step_impl(float* params, const float* grads, float* m, float* v, int64_t count,
+                      const AdamArgs& args) override {
     (capturing ? recorded_steps : eager_steps) += 1;
-    CpuBackend::adam_step(params, grads, m, v, count, args);
+    CpuBackend::adam_step_impl(params, grads, m, v, count, args);
   }
   Counters counters() const override {
     Counters c;

@@ -24,10 +24,6 @@ namespace cvae {
 
 namespace {
 
-void require(bool condition, const char* op, const char* what) {
-  if (!condition) fail(std::string("cpu backend: ") + op + ": " + what);
-}
-
 std::string cpu_model_name() {
   std::ifstream info("/proc/cpuinfo");
   std::string line;
@@ -65,30 +61,22 @@ void CpuBackend::upload(void* dst, const void* src, size_t bytes) { std::memcpy(
 void CpuBackend::download(void* dst, const void* src, size_t bytes) { std::memcpy(dst, src, bytes); }
 void CpuBackend::copy(void* dst, const void* src, size_t bytes) { std::memmove(dst, src, bytes); }
 // The CPU has no queue: the read is complete when begun.
-void CpuBackend::begin_read(const void* src, size_t bytes) {
-  require(bytes > 0 && bytes <= kMaxPolledRead, "begin_read", "bytes outside [1, kMaxPolledRead]");
+void CpuBackend::begin_read_impl(const void* src, size_t bytes) {
   std::memcpy(polled_, src, bytes);
-  polled_bytes_ = bytes;
 }
 
-bool CpuBackend::poll_read(void* dst_host, size_t bytes) {
-  if (polled_bytes_ == 0) return false;
-  require(bytes == polled_bytes_, "poll_read", "size differs from begin_read's");
+bool CpuBackend::poll_read_impl(void* dst_host, size_t bytes) {
   std::memcpy(dst_host, polled_, bytes);
-  polled_bytes_ = 0;
   return true;
 }
 
-void CpuBackend::fill(float* data, int64_t count, float value) {
+void CpuBackend::fill_impl(float* data, int64_t count, float value) {
   for (int64_t i = 0; i < count; ++i) data[i] = value;
 }
 
-void CpuBackend::gemm(bool trans_a, bool trans_b, int m, int n, int k, float alpha,
+void CpuBackend::gemm_impl(bool trans_a, bool trans_b, int m, int n, int k, float alpha,
                       const float* a, int lda, const float* b, int ldb, float beta, float* c,
                       int ldc) {
-  require(m >= 0 && n >= 0 && k >= 0, "gemm", "negative size");
-  require(lda >= (trans_a ? m : k) && ldb >= (trans_b ? k : n) && ldc >= n, "gemm",
-          "leading dimension smaller than the row");
   if (k == 0) {  // C = beta·C, as the interface (and cuBLAS) define it; oneDNN leaves C alone
     for (int i = 0; i < m; ++i)
       for (int j = 0; j < n; ++j) c[static_cast<int64_t>(i) * ldc + j] *= beta;
@@ -97,89 +85,74 @@ void CpuBackend::gemm(bool trans_a, bool trans_b, int m, int n, int k, float alp
   cpu::sgemm(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
 }
 
-void CpuBackend::bias_act_forward(float* y, int ld, const float* bias, int rows, int cols,
+void CpuBackend::bias_act_forward_impl(float* y, int ld, const float* bias, int rows, int cols,
                                   Activation act) {
-  require(ld >= cols, "bias_act_forward", "ld smaller than cols");
   cpu::bias_act_forward(y, ld, bias, rows, cols, act);
 }
 
-void CpuBackend::bias_act_backward(float* dy, int ld_dy, const float* y, int ld_y, float* dbias,
+void CpuBackend::bias_act_backward_impl(float* dy, int ld_dy, const float* y, int ld_y, float* dbias,
                                    int rows, int cols, Activation act) {
-  require(ld_dy >= cols && ld_y >= cols, "bias_act_backward", "ld smaller than cols");
   cpu::bias_act_backward(dy, ld_dy, y, ld_y, dbias, rows, cols, act);
 }
 
-void CpuBackend::select_batch(const int32_t* order, const StepState* state, int batch,
+void CpuBackend::select_batch_impl(const int32_t* order, const StepState* state, int batch,
                               int32_t* batch_indices) {
-  require(batch >= 0 && state, "select_batch", "negative batch or no state");
   cpu::select_batch(order, state, batch, batch_indices);
 }
 
-void CpuBackend::advance_step(StepState* state, int batch, const AdamArgs& args) {
-  require(batch >= 0 && state, "advance_step", "negative batch or no state");
+void CpuBackend::advance_step_impl(StepState* state, int batch, const AdamArgs& args) {
   cpu::advance_step(state, batch, args);
 }
 
-void CpuBackend::gather_images(const uint8_t* images, const int32_t* indices, int batch,
+void CpuBackend::gather_images_impl(const uint8_t* images, const int32_t* indices, int batch,
                                int pixels, float* x, int ld_x) {
-  require(ld_x >= pixels, "gather_images", "ld smaller than pixels");
   cpu::gather_images(images, indices, batch, pixels, x, ld_x);
 }
 
-void CpuBackend::write_one_hot(const int32_t* labels, const int32_t* indices, int batch,
+void CpuBackend::write_one_hot_impl(const int32_t* labels, const int32_t* indices, int batch,
                                int classes, float* x, int ld_x) {
-  require(ld_x >= classes, "write_one_hot", "ld smaller than classes");
   cpu::write_one_hot(labels, indices, batch, classes, x, ld_x);
 }
 
-void CpuBackend::reparam_kl_forward(const float* mu_logvar, const int32_t* batch_indices,
+void CpuBackend::reparam_kl_forward_impl(const float* mu_logvar, const int32_t* batch_indices,
                                     int batch, int latent, const PriorArgs& prior,
                                     RngPosition rng, uint32_t batch_offset, bool sample,
                                     float* z, int ld_z, float* kl) {
-  require(!z || ld_z >= latent, "reparam_kl_forward", "ld_z smaller than latent");
-  require(prior.kind == PriorKind::standard || (prior.means && prior.num_means > 0),
-          "reparam_kl_forward", "prior needs means");
   cpu::reparam_kl_forward(mu_logvar, batch_indices, batch, latent, prior, prior.means, rng,
                           batch_offset, sample, z, ld_z, kl);
 }
 
-void CpuBackend::reparam_kl_backward(const float* mu_logvar, const int32_t*, int batch,
+void CpuBackend::reparam_kl_backward_impl(const float* mu_logvar, const int32_t*, int batch,
                                      int latent, const PriorArgs& prior, RngPosition rng,
                                      uint32_t batch_offset, const float* dz, int ld_dz,
                                      float kl_weight, float* d_mu_logvar) {
-  require(ld_dz >= latent, "reparam_kl_backward", "ld_dz smaller than latent");
-  require(prior.kind == PriorKind::standard || prior.chosen, "reparam_kl_backward",
-          "prior needs the forward's chosen means");
   cpu::reparam_kl_backward(mu_logvar, batch, latent, prior, prior.means, rng, batch_offset, dz,
                            ld_dz, kl_weight, d_mu_logvar);
 }
 
-void CpuBackend::bce_with_logits(const float* logits, const uint8_t* images,
+void CpuBackend::bce_with_logits_impl(const float* logits, const uint8_t* images,
                                  const int32_t* indices, int batch, int pixels, float grad_scale,
                                  float* loss, float* dlogits) {
-  require(batch >= 0 && pixels >= 1, "bce_with_logits", "batch must be >= 0 and pixels >= 1");
   cpu::bce_with_logits(logits, images, indices, batch, pixels, grad_scale, loss, dlogits);
 }
 
-void CpuBackend::adam_step(float* params, const float* grads, float* m, float* v, int64_t count,
+void CpuBackend::adam_step_impl(float* params, const float* grads, float* m, float* v, int64_t count,
                            const AdamArgs& args) {
-  require(args.step >= 1, "adam_step", "step must be >= 1");
   cpu::adam_step(params, grads, m, v, count, args);
 }
 
-void CpuBackend::accumulate_sum(const float* values, int count, double* acc) {
+void CpuBackend::accumulate_sum_impl(const float* values, int count, double* acc) {
   double sum = 0;
   for (int i = 0; i < count; ++i) sum += values[i];
   acc[0] += sum;
 }
 
 // The columns of im2col are the only scratch: [batch·OH·OW, K·K·C] floats.
-size_t CpuBackend::conv_prepare(const ConvGeometry& g) {
-  check_conv_geometry(g, "conv_prepare");
+size_t CpuBackend::conv_prepare_impl(const ConvGeometry& g) {
   return sizeof(float) * static_cast<size_t>(cpu::conv_rows(g) * cpu::conv_cols(g));
 }
 
-void CpuBackend::conv_forward(const ConvGeometry& g, const float* x, const float* w, float* y,
+void CpuBackend::conv_forward_impl(const ConvGeometry& g, const float* x, const float* w, float* y,
                               void* scratch, size_t scratch_bytes) {
   float* cols = conv_scratch(g, scratch, scratch_bytes, "conv_forward");
   const int m = static_cast<int>(cpu::conv_rows(g)), k = static_cast<int>(cpu::conv_cols(g));
@@ -188,7 +161,7 @@ void CpuBackend::conv_forward(const ConvGeometry& g, const float* x, const float
   cpu::sgemm(false, true, m, g.out_channels, k, 1.0f, cols, k, w, k, 0.0f, y, g.out_channels);
 }
 
-void CpuBackend::conv_backward_data(const ConvGeometry& g, const float* dy, const float* w,
+void CpuBackend::conv_backward_data_impl(const ConvGeometry& g, const float* dy, const float* w,
                                     float* dx, void* scratch, size_t scratch_bytes) {
   float* cols = conv_scratch(g, scratch, scratch_bytes, "conv_backward_data");
   const int m = static_cast<int>(cpu::conv_rows(g)), k = static_cast<int>(cpu::conv_cols(g));
@@ -197,7 +170,7 @@ void CpuBackend::conv_backward_data(const ConvGeometry& g, const float* dy, cons
   cpu::col2im(g, cols, dx);
 }
 
-void CpuBackend::conv_backward_weights(const ConvGeometry& g, const float* x, const float* dy,
+void CpuBackend::conv_backward_weights_impl(const ConvGeometry& g, const float* x, const float* dy,
                                        float* dw, void* scratch, size_t scratch_bytes) {
   float* cols = conv_scratch(g, scratch, scratch_bytes, "conv_backward_weights");
   const int m = static_cast<int>(cpu::conv_rows(g)), k = static_cast<int>(cpu::conv_cols(g));
@@ -211,56 +184,48 @@ void CpuBackend::conv_backward_weights(const ConvGeometry& g, const float* x, co
 
 float* CpuBackend::conv_scratch(const ConvGeometry& g, void* scratch, size_t scratch_bytes,
                                 const char* op) {
-  check_conv_geometry(g, op);
   size_t needed = sizeof(float) * static_cast<size_t>(cpu::conv_rows(g) * cpu::conv_cols(g));
   require(scratch_bytes >= needed && (scratch || needed == 0), op,
           "scratch smaller than conv_prepare said");
   return static_cast<float*>(scratch);
 }
 
-void CpuBackend::lloyd_assign(const float* points, int n, int dim, int ld,
+void CpuBackend::lloyd_assign_impl(const float* points, int n, int dim, int ld,
                               const float* centroids, int k, int32_t* assignment,
                               float* distance) {
-  require(k >= 1 && ld >= dim, "lloyd_assign", "k < 1 or ld smaller than dim");
   cpu::lloyd_assign(points, n, dim, ld, centroids, k, assignment, distance);
 }
 
-void CpuBackend::lloyd_accumulate(const float* points, int n, int dim, int ld,
+void CpuBackend::lloyd_accumulate_impl(const float* points, int n, int dim, int ld,
                                   const int32_t* assignment, int k, float* sums, float* counts) {
-  require(k >= 1 && ld >= dim, "lloyd_accumulate", "k < 1 or ld smaller than dim");
   cpu::lloyd_accumulate(points, n, dim, ld, assignment, k, sums, counts);
 }
 
-void CpuBackend::linear_bias_act(int rows, int out, int in, const float* x, int ld_x,
+void CpuBackend::linear_bias_act_impl(int rows, int out, int in, const float* x, int ld_x,
                                  const float* w, const float* bias, float* y, int ld_y,
                                  Activation act) {
   gemm(false, true, rows, out, in, 1.0f, x, ld_x, w, in, 0.0f, y, ld_y);
   bias_act_forward(y, ld_y, bias, rows, out, act);
 }
 
-void CpuBackend::tsne_forces(const double* y, int n, const int64_t* row_start,
+void CpuBackend::tsne_forces_impl(const double* y, int n, const int64_t* row_start,
                              const int32_t* column, const double* value, double* sum_q,
                              double* repulsive, double* attractive) {
-  require(n >= 0 && (n == 0 || (y && row_start && sum_q && repulsive && attractive)), "tsne_forces",
-          "negative n or a missing buffer");
   cpu::tsne_forces(y, n, row_start, column, value, sum_q, repulsive, attractive);
 }
 
-void CpuBackend::lloyd_count_changes(const int32_t* assignment, int32_t* previous, int n,
+void CpuBackend::lloyd_count_changes_impl(const int32_t* assignment, int32_t* previous, int n,
                                      int32_t* status) {
-  require(n >= 0 && status, "lloyd_count_changes", "negative n or no status");
   cpu::lloyd_count_changes(assignment, previous, n, status);
 }
 
-void CpuBackend::lloyd_update(const float* sums, const float* counts, int k, int dim,
+void CpuBackend::lloyd_update_impl(const float* sums, const float* counts, int k, int dim,
                               float* centroids, int32_t* status) {
-  require(k >= 1 && dim >= 0 && status, "lloyd_update", "k < 1, negative dim or no status");
   cpu::lloyd_update(sums, counts, k, dim, centroids, status);
 }
 
-void CpuBackend::kmeans_plus_plus(const float* points, int n, int dim, int ld, int k,
+void CpuBackend::kmeans_plus_plus_impl(const float* points, int n, int dim, int ld, int k,
                                   uint64_t seed, float* centroids) {
-  require(k >= 1 && k <= n && ld >= dim, "kmeans_plus_plus", "k outside [1, n] or ld smaller than dim");
   cpu::kmeans_plus_plus(points, n, dim, ld, k, seed, centroids);
 }
 

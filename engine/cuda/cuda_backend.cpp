@@ -23,10 +23,6 @@ namespace cvae {
 
 namespace {
 
-void require(bool condition, const char* op, const char* what) {
-  if (!condition) fail(std::string("cuda backend: ") + op + ": " + what);
-}
-
 // cuBLAS's workspace (its recommendation for Hopper is 32 MiB).
 constexpr size_t kCublasWorkspaceBytes = size_t(32) << 20;
 
@@ -58,6 +54,8 @@ int lloyd_gemm_min_k_from_environment() {
   return value > 1 << 30 ? 1 << 30 : static_cast<int>(value);
 }
 
+// The *_impl ops below are reached only through Backend's checked entries (engine/backend.h):
+// code outside this file holds a Backend&, never a CudaBackend.
 class CudaBackend final : public Backend {
  public:
   explicit CudaBackend(int device)
@@ -120,6 +118,14 @@ class CudaBackend final : public Backend {
   }
 
   std::string name() const override { return "cuda"; }
+  bool supports(Capability capability) const override {
+    switch (capability) {
+      case Capability::record_step: return true;
+      case Capability::fused_linear: return fused_linear_ != nullptr;
+      case Capability::all_pairs_tsne: return true;
+    }
+    return false;
+  }
 
   std::string device_description() const override {
     int driver = 0, runtime = 0;
@@ -177,8 +183,7 @@ class CudaBackend final : public Backend {
     CVAE_CUDA_CHECK(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToDevice, stream_));
   }
 
-  void fill(float* data, int64_t count, float value) override {
-    require(count >= 0, "fill", "negative count");
+  void fill_impl(float* data, int64_t count, float value) override {
     kernels::fill(data, count, value, stream_);
   }
 
@@ -186,16 +191,12 @@ class CudaBackend final : public Backend {
 
   // The copy and an event go on the stream behind the work already queued; poll_read asks the
   // event (cudaEventQuery never waits), so the host keeps launching steps meanwhile.
-  void begin_read(const void* src, size_t bytes) override {
-    require(bytes > 0 && bytes <= kMaxPolledRead, "begin_read", "bytes outside [1, kMaxPolledRead]");
+  void begin_read_impl(const void* src, size_t bytes) override {
     CVAE_CUDA_CHECK(cudaMemcpyAsync(polled_, src, bytes, cudaMemcpyDeviceToHost, stream_));
     CVAE_CUDA_CHECK(cudaEventRecord(polled_arrived_, stream_));
-    polled_bytes_ = bytes;
   }
 
-  bool poll_read(void* dst_host, size_t bytes) override {
-    if (polled_bytes_ == 0) return false;
-    require(bytes == polled_bytes_, "poll_read", "size differs from begin_read's");
+  bool poll_read_impl(void* dst_host, size_t bytes) override {
     cudaError_t status = cudaEventQuery(polled_arrived_);
     if (status == cudaErrorNotReady) {
       // NotReady is an answer, not a failure, but the runtime also leaves it in this thread's
@@ -206,7 +207,6 @@ class CudaBackend final : public Backend {
     }
     CVAE_CUDA_CHECK(status);
     std::memcpy(dst_host, polled_, bytes);
-    polled_bytes_ = 0;
     return true;
   }
 
@@ -214,11 +214,8 @@ class CudaBackend final : public Backend {
   // Row-major C = op(A)·op(B) is column-major Cᵀ = op(B)ᵀ·op(A)ᵀ, and a row-major matrix with
   // leading dimension ld is its transpose in column-major with the same ld. So cuBLAS gets the
   // operands swapped (B first), the sizes (n, m, k), and each operand's own transpose flag.
-  void gemm(bool trans_a, bool trans_b, int m, int n, int k, float alpha, const float* a, int lda,
+  void gemm_impl(bool trans_a, bool trans_b, int m, int n, int k, float alpha, const float* a, int lda,
             const float* b, int ldb, float beta, float* c, int ldc) override {
-    require(m >= 0 && n >= 0 && k >= 0, "gemm", "negative size");
-    require(lda >= (trans_a ? m : k) && ldb >= (trans_b ? k : n) && ldc >= n, "gemm",
-            "leading dimension smaller than the row");
     if (m == 0 || n == 0) return;
     // With k = 0 the operands are not read (C = beta·C), but cuBLAS still wants ld >= 1.
     CVAE_CUBLAS_CHECK(cublasSgemm(cublas_, trans_b ? CUBLAS_OP_T : CUBLAS_OP_N,
@@ -226,24 +223,20 @@ class CudaBackend final : public Backend {
                                   std::max(ldb, 1), a, std::max(lda, 1), &beta, c, ldc));
   }
 
-  void bias_act_forward(float* y, int ld, const float* bias, int rows, int cols,
+  void bias_act_forward_impl(float* y, int ld, const float* bias, int rows, int cols,
                         Activation act) override {
-    require(ld >= cols, "bias_act_forward", "ld smaller than cols");
     kernels::bias_act_forward(y, ld, bias, rows, cols, act, stream_);
   }
 
-  void bias_act_backward(float* dy, int ld_dy, const float* y, int ld_y, float* dbias, int rows,
+  void bias_act_backward_impl(float* dy, int ld_dy, const float* y, int ld_y, float* dbias, int rows,
                          int cols, Activation act) override {
-    require(ld_dy >= cols && ld_y >= cols, "bias_act_backward", "ld smaller than cols");
     kernels::bias_act_backward(dy, ld_dy, y, ld_y, dbias, rows, cols, act,
                                static_cast<float*>(bias_partials_),
                                kernels::kBiasActBackwardScratchFloats, stream_);
   }
 
-  void linear_bias_act(int rows, int out, int in, const float* x, int ld_x, const float* w,
+  void linear_bias_act_impl(int rows, int out, int in, const float* x, int ld_x, const float* w,
                        const float* bias, float* y, int ld_y, Activation act) override {
-    require(rows >= 0 && out >= 0 && in >= 0, "linear_bias_act", "negative size");
-    require(ld_x >= in && ld_y >= out, "linear_bias_act", "leading dimension smaller than the row");
     if (fused_linear_ && fused_linear_->forward(rows, out, in, x, ld_x, w, bias, y, ld_y, act)) {
       ++counters_.fused_linear;
       return;
@@ -254,14 +247,12 @@ class CudaBackend final : public Backend {
   }
 
   // ---- the step's varying inputs ----
-  void select_batch(const int32_t* order, const StepState* state, int batch,
+  void select_batch_impl(const int32_t* order, const StepState* state, int batch,
                     int32_t* batch_indices) override {
-    require(batch >= 0 && state, "select_batch", "negative batch or no state");
     kernels::select_batch(order, state, batch, batch_indices, stream_);
   }
 
-  void advance_step(StepState* state, int batch, const AdamArgs& args) override {
-    require(batch >= 0 && state, "advance_step", "negative batch or no state");
+  void advance_step_impl(StepState* state, int batch, const AdamArgs& args) override {
     kernels::advance_step(state, batch, args, stream_);
   }
 
@@ -308,75 +299,65 @@ class CudaBackend final : public Backend {
   }
 
   // ---- data ----
-  void gather_images(const uint8_t* images, const int32_t* indices, int batch, int pixels,
+  void gather_images_impl(const uint8_t* images, const int32_t* indices, int batch, int pixels,
                      float* x, int ld_x) override {
-    require(ld_x >= pixels, "gather_images", "ld smaller than pixels");
     kernels::gather_images(images, indices, batch, pixels, x, ld_x, stream_);
   }
 
-  void write_one_hot(const int32_t* labels, const int32_t* indices, int batch, int classes,
+  void write_one_hot_impl(const int32_t* labels, const int32_t* indices, int batch, int classes,
                      float* x, int ld_x) override {
-    require(ld_x >= classes, "write_one_hot", "ld smaller than classes");
     kernels::write_one_hot(labels, indices, batch, classes, x, ld_x, stream_);
   }
 
   // ---- the VAE's own ops ----
-  void reparam_kl_forward(const float* mu_logvar, const int32_t* batch_indices, int batch,
+  void reparam_kl_forward_impl(const float* mu_logvar, const int32_t* batch_indices, int batch,
                           int latent, const PriorArgs& prior, RngPosition rng,
                           uint32_t batch_offset, bool sample, float* z, int ld_z,
                           float* kl) override {
-    require(!z || ld_z >= latent, "reparam_kl_forward", "ld_z smaller than latent");
-    require(prior.kind == PriorKind::standard || (prior.means && prior.num_means > 0),
-            "reparam_kl_forward", "prior needs means");
     kernels::reparam_kl_forward(mu_logvar, batch_indices, batch, latent, prior, rng, batch_offset,
                                 sample, z, ld_z, kl, stream_);
   }
 
-  void reparam_kl_backward(const float* mu_logvar, const int32_t*, int batch, int latent,
+  void reparam_kl_backward_impl(const float* mu_logvar, const int32_t*, int batch, int latent,
                            const PriorArgs& prior, RngPosition rng, uint32_t batch_offset,
                            const float* dz, int ld_dz, float kl_weight,
                            float* d_mu_logvar) override {
-    require(ld_dz >= latent, "reparam_kl_backward", "ld_dz smaller than latent");
-    require(prior.kind == PriorKind::standard || prior.chosen, "reparam_kl_backward",
-            "prior needs the forward's chosen means");
     kernels::reparam_kl_backward(mu_logvar, batch, latent, prior, rng, batch_offset, dz, ld_dz,
                                  kl_weight, d_mu_logvar, stream_);
   }
 
-  void bce_with_logits(const float* logits, const uint8_t* images, const int32_t* indices,
+  void bce_with_logits_impl(const float* logits, const uint8_t* images, const int32_t* indices,
                        int batch, int pixels, float grad_scale, float* loss,
                        float* dlogits) override {
     kernels::bce_with_logits(logits, images, indices, batch, pixels, grad_scale, loss, dlogits,
                              stream_);
   }
 
-  void adam_step(float* params, const float* grads, float* m, float* v, int64_t count,
+  void adam_step_impl(float* params, const float* grads, float* m, float* v, int64_t count,
                  const AdamArgs& args) override {
-    require(args.step >= 1, "adam_step", "step must be >= 1");
     kernels::adam_step(params, grads, m, v, count, args, stream_);
   }
 
-  void accumulate_sum(const float* values, int count, double* acc) override {
+  void accumulate_sum_impl(const float* values, int count, double* acc) override {
     kernels::accumulate_sum(values, count, acc, stream_);
   }
 
   // ---- convolution (cuDNN, engine/cuda/cudnn_conv.h) ----
-  size_t conv_prepare(const ConvGeometry& g) override { return convolutions_->prepare(g); }
+  size_t conv_prepare_impl(const ConvGeometry& g) override { return convolutions_->prepare(g); }
 
-  void conv_forward(const ConvGeometry& g, const float* x, const float* w, float* y,
+  void conv_forward_impl(const ConvGeometry& g, const float* x, const float* w, float* y,
                     void* scratch, size_t scratch_bytes) override {
     convolutions_->forward(g, x, w, y, scratch, scratch_bytes);
   }
 
-  void conv_backward_data(const ConvGeometry& g, const float* dy, const float* w, float* dx,
+  void conv_backward_data_impl(const ConvGeometry& g, const float* dy, const float* w, float* dx,
                           void* scratch, size_t scratch_bytes) override {
     convolutions_->backward_data(g, dy, w, dx, scratch, scratch_bytes);
   }
 
-  void conv_backward_weights(const ConvGeometry& g, const float* x, const float* dy, float* dw,
+  void conv_backward_weights_impl(const ConvGeometry& g, const float* x, const float* dy, float* dw,
                              void* scratch, size_t scratch_bytes) override {
     if (g.batch == 0) {  // no images: the gradient is zero (cuDNN takes no empty tensors)
-      check_conv_geometry(g, "conv_backward_weights");
       fill(dw, g.w_count(), 0.0f);
       return;
     }
@@ -384,9 +365,8 @@ class CudaBackend final : public Backend {
   }
 
   // ---- k-means (Lloyd) ----
-  void lloyd_assign(const float* points, int n, int dim, int ld, const float* centroids, int k,
+  void lloyd_assign_impl(const float* points, int n, int dim, int ld, const float* centroids, int k,
                     int32_t* assignment, float* distance) override {
-    require(k >= 1 && ld >= dim, "lloyd_assign", "k < 1 or ld smaller than dim");
     if (k < lloyd_gemm_min_k_ || n <= 0) {
       kernels::lloyd_assign(points, n, dim, ld, centroids, k, assignment, distance, stream_);
       return;
@@ -406,37 +386,30 @@ class CudaBackend final : public Backend {
     }
   }
 
-  void lloyd_accumulate(const float* points, int n, int dim, int ld, const int32_t* assignment,
+  void lloyd_accumulate_impl(const float* points, int n, int dim, int ld, const int32_t* assignment,
                         int k, float* sums, float* counts) override {
-    require(k >= 1 && ld >= dim, "lloyd_accumulate", "k < 1 or ld smaller than dim");
     double* scratch = scratch_doubles(kernels::lloyd_accumulate_scratch_doubles(n, dim, k));
     kernels::lloyd_accumulate(points, n, dim, ld, assignment, k, sums, counts, scratch, stream_);
   }
 
-  void lloyd_count_changes(const int32_t* assignment, int32_t* previous, int n,
+  void lloyd_count_changes_impl(const int32_t* assignment, int32_t* previous, int n,
                            int32_t* status) override {
-    require(n >= 0 && status, "lloyd_count_changes", "negative n or no status");
     kernels::lloyd_count_changes(assignment, previous, n, status, stream_);
   }
 
-  void lloyd_update(const float* sums, const float* counts, int k, int dim, float* centroids,
+  void lloyd_update_impl(const float* sums, const float* counts, int k, int dim, float* centroids,
                     int32_t* status) override {
-    require(k >= 1 && dim >= 0 && status, "lloyd_update", "k < 1, negative dim or no status");
     kernels::lloyd_update(sums, counts, k, dim, centroids, status, stream_);
   }
 
-  void tsne_forces(const double* y, int n, const int64_t* row_start, const int32_t* column,
+  void tsne_forces_impl(const double* y, int n, const int64_t* row_start, const int32_t* column,
                    const double* value, double* sum_q, double* repulsive,
                    double* attractive) override {
-    require(n >= 0 && (n == 0 || (y && row_start && sum_q && repulsive && attractive)),
-            "tsne_forces", "negative n or a missing buffer");
     kernels::tsne_forces(y, n, row_start, column, value, sum_q, repulsive, attractive, stream_);
   }
 
-  void kmeans_plus_plus(const float* points, int n, int dim, int ld, int k, uint64_t seed,
+  void kmeans_plus_plus_impl(const float* points, int n, int dim, int ld, int k, uint64_t seed,
                         float* centroids) override {
-    require(k >= 1 && k <= n && ld >= dim, "kmeans_plus_plus",
-            "k outside [1, n] or ld smaller than dim");
     double* scratch = scratch_doubles(kernels::kmeans_plus_plus_scratch_doubles(n));
     kernels::kmeans_plus_plus(points, n, dim, ld, k, seed, centroids, scratch, stream_);
   }
@@ -492,7 +465,6 @@ class CudaBackend final : public Backend {
   void* bias_partials_ = nullptr;        // kernels::kBiasActBackwardScratchFloats floats
   void* polled_ = nullptr;               // pinned host memory for begin_read
   cudaEvent_t polled_arrived_ = nullptr;
-  size_t polled_bytes_ = 0;              // 0: no read in flight
   cudaStream_t stream_ = nullptr;
   cublasHandle_t cublas_ = nullptr;
   std::unique_ptr<CudnnConvolutions> convolutions_;

@@ -189,8 +189,7 @@ std::string CudnnConvolutions::version() {
 // For each op: the heuristic's ranking, then the first deterministic algorithm that really runs
 // (once, on zeros, at set-up), so that neither the recorded step nor an eager step meets an
 // algorithm cuDNN refuses at execution. The choice is logged, one line per geometry.
-size_t CudnnConvolutions::prepare(const ConvGeometry& g) {
-  check_conv_geometry(g, "conv_prepare");
+size_t CudnnConvolutions::prepare(const ConvGeometry& g) {  // g checked by Backend::conv_prepare
   auto plan = std::make_unique<Plan>(g);
   Plan& p = *plan;
   TrialMemory memory;
@@ -288,7 +287,6 @@ size_t CudnnConvolutions::prepare(const ConvGeometry& g) {
 const CudnnConvolutions::Plan& CudnnConvolutions::plan_for(const ConvGeometry& g, const char* op) {
   auto found = plans_.find(g.key());
   if (found != plans_.end()) return *found->second;
-  check_conv_geometry(g, op);
   const Plan* larger = nullptr;
   int larger_batch = 0;
   for (const auto& [key, plan] : plans_) {
