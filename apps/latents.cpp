@@ -4,8 +4,8 @@
 #include <iostream>
 #include <string>
 
-#include "engine/backend.h"
-#include "engine/checkpoint.h"
+#include "engine/backend/backend.h"
+#include "engine/train/checkpoint.h"
 #include "engine/data/dataset.h"
 #include "engine/error.h"
 #include "engine/io/files.h"

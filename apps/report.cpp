@@ -7,9 +7,9 @@
 #include <string>
 #include <vector>
 
-#include "engine/backend.h"
+#include "engine/backend/backend.h"
 #include "engine/error.h"
-#include "engine/report.h"
+#include "report/report.h"
 
 namespace {
 

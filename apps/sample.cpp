@@ -14,15 +14,15 @@
 #include <string>
 #include <vector>
 
-#include "engine/backend.h"
-#include "engine/checkpoint.h"
+#include "engine/backend/backend.h"
+#include "engine/train/checkpoint.h"
 #include "engine/data/dataset.h"
 #include "engine/error.h"
-#include "engine/figures.h"
+#include "report/figures.h"
 #include "engine/io/files.h"
 #include "engine/io/npy.h"
-#include "engine/io/png.h"
-#include "engine/sampling.h"
+#include "report/png.h"
+#include "report/sampling.h"
 #include "engine/suggest.h"
 
 namespace {

@@ -2,7 +2,7 @@
 //                   [arch=mlp|conv] [report=true] [key=value ...]
 // Runs the paper's grid with configs/<dataset>_<method>.json (arch=conv:
 // configs/<dataset>_<method>_conv.json), plus the key=value overrides for every run, then writes table1.json and table1.md into <out>/table1-<time>/ and prints the table.
-// With report=true it then writes every run's report (engine/report.h) and the comparison page
+// With report=true it then writes every run's report (report/report.h) and the comparison page
 // of the grid, compare.html, into the same table1 folder.
 #include <algorithm>
 #include <iostream>
@@ -12,12 +12,12 @@
 
 #include "engine/config.h"
 #include "engine/error.h"
-#include "engine/experiment.h"
+#include "engine/train/experiment.h"
 #include "engine/interrupt.h"
 #include "engine/io/files.h"
-#include "engine/report.h"
+#include "report/report.h"
 #include "engine/suggest.h"
-#include "engine/table1.h"
+#include "report/table1.h"
 
 namespace {
 

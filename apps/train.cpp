@@ -8,7 +8,7 @@
 
 #include "engine/config.h"
 #include "engine/error.h"
-#include "engine/experiment.h"
+#include "engine/train/experiment.h"
 #include "engine/interrupt.h"
 
 namespace {

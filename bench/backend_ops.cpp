@@ -21,7 +21,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "engine/backend.h"
+#include "engine/backend/backend.h"
 #include "engine/error.h"
 
 using namespace cvae;
@@ -230,7 +230,7 @@ int main(int argc, char** argv) {
         all["copy_gb_per_s"] = copy_gbs;
         all["sgemm_2048_gflop_per_s"] = gemm_gflops;
       }
-      // the CUDA backend's switch to the GEMM route of the assignment (engine/cuda/cuda_backend.cpp)
+      // the CUDA backend's switch to the GEMM route of the assignment (engine/backend/cuda/cuda_backend.cpp)
       const char* gemm_min_k = std::getenv("CLUSTERVAE_LLOYD_GEMM_MIN_K");
       all["lloyd_gemm_min_k_environment"] = gemm_min_k ? gemm_min_k : "";
       all["lloyd"] = nlohmann::ordered_json::array();

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "engine/cpu/gemm.h"
+#include "engine/backend/cpu/gemm.h"
 
 namespace {
 

@@ -1,13 +1,13 @@
 // Why clustervae's CPU lloyd_assign is slower than PyTorch's GEMM route, and what a direct-distance
 // loop could do instead: three ways of computing argmin_k ‖p_i − c_k‖² on one thread, on the data of
 // bench/backend_ops.cpp's lloyd_data, each timed 3 times (median) and checked against float64.
-//   A  the reference loop of engine/cpu/lloyd.h as written (a float sum per centroid, in order)
+//   A  the engine's own loop: cvae::cpu::lloyd_assign (engine/backend/cpu/lloyd.h), called, not copied
 //   B  8 partial sums per centroid in one AVX2 register, added up at the end
 //   C  8 points per register (points transposed in blocks of 8), one centroid coordinate broadcast
-// Standalone (not built by CMake, not project code; x86-64 with AVX2 and FMA):
-//   g++ -O3 -mavx2 -mfma -fno-math-errno -std=c++17 bench/lloyd_assign_variants.cpp -o /tmp/lav
-//   /tmp/lav [N D K]      (default 100000 32 256; D a multiple of 8, N a multiple of 8)
+// Built by CMake (x86-64 with AVX2 and FMA):
+//   build/bench_lloyd_assign_variants [N D K]   (default 100000 32 256; D and N multiples of 8)
 #include <immintrin.h>
+#include <omp.h>
 
 #include <algorithm>
 #include <chrono>
@@ -16,6 +16,8 @@
 #include <cstdlib>
 #include <vector>
 
+#include "engine/backend/cpu/lloyd.h"
+
 namespace {
 
 double hash01(uint64_t x) { return static_cast<double>((x * 2654435761ull) & 0xffffffffull) / 4294967296.0; }
@@ -23,21 +25,6 @@ double centre(int64_t c, int64_t j, int dim) { return 6.0 * hash01(c * dim + j +
 
 double seconds_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-}
-
-void assign_a(const float* p, int n, int dim, const float* c, int k, int32_t* out) {
-  for (int i = 0; i < n; ++i) {
-    const float* x = p + static_cast<int64_t>(i) * dim;
-    int best = 0;
-    float best_d = 0;
-    for (int q = 0; q < k; ++q) {
-      const float* y = c + static_cast<int64_t>(q) * dim;
-      float d = 0;
-      for (int j = 0; j < dim; ++j) d += (x[j] - y[j]) * (x[j] - y[j]);
-      if (q == 0 || d < best_d) { best = q; best_d = d; }
-    }
-    out[i] = best;
-  }
 }
 
 void assign_b(const float* p, int n, int dim, const float* c, int k, int32_t* out) {
@@ -90,6 +77,7 @@ void assign_c(const float* pt, int n, int dim, const float* c, int k, int32_t* o
 }  // namespace
 
 int main(int argc, char** argv) {
+  omp_set_num_threads(1);  // every variant on one thread
   const int n = argc > 3 ? std::atoi(argv[1]) : 100000;
   const int dim = argc > 3 ? std::atoi(argv[2]) : 32;
   const int k = argc > 3 ? std::atoi(argv[3]) : 256;
@@ -130,7 +118,7 @@ int main(int argc, char** argv) {
   double st = 0;
   for (int r = 0; r < 3; ++r) {
     auto t0 = std::chrono::steady_clock::now();
-    assign_a(p.data(), n, dim, c.data(), k, a.data());
+    cvae::cpu::lloyd_assign<float>(p.data(), n, dim, dim, c.data(), k, a.data(), nullptr);
     sa.push_back(seconds_since(t0));
     t0 = std::chrono::steady_clock::now();
     assign_b(p.data(), n, dim, c.data(), k, b.data());
@@ -147,7 +135,7 @@ int main(int argc, char** argv) {
   auto median = [](std::vector<double> v) { std::sort(v.begin(), v.end()); return v[v.size() / 2]; };
   const double ma = median(sa), mb = median(sb), mc = median(sc);
   std::printf("N=%d D=%d K=%d, one thread; GFLOP/s counts 2NKD; 'differ' = assignments unlike float64's\n", n, dim, k);
-  std::printf("A reference loop (engine/cpu/lloyd.h)  %8.1f ms  %5.1f GFLOP/s  differ %d\n", 1e3 * ma, gemm_flop / ma / 1e9, differ(a));
+  std::printf("A the engine's loop (cpu/lloyd.h)      %8.1f ms  %5.1f GFLOP/s  differ %d\n", 1e3 * ma, gemm_flop / ma / 1e9, differ(a));
   std::printf("B 8 partial sums per centroid          %8.1f ms  %5.1f GFLOP/s  differ %d\n", 1e3 * mb, gemm_flop / mb / 1e9, differ(b));
   std::printf("C 8 points per register (+transpose)   %8.1f ms  %5.1f GFLOP/s  differ %d  (transpose %.1f ms)\n",
               1e3 * mc, gemm_flop / mc / 1e9, differ(cc), 1e3 * st);

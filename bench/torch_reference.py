@@ -14,7 +14,7 @@ way a PyTorch user would write them, sharing no code with the engine:
   lambdahot: m = lambda * e_y on the first 10 dims.  kmeans: k-means++ then Lloyd (<= 50 iterations)
   on mu of the train set under the untrained encoder; m = nearest centroid to mu per sample; Lloyd
   re-fit after every epoch, warm-started.  movable: lambda-hot centres moved to the class means of
-  mu after every epoch, then the "spread" anchor (engine/movable.h).
+  mu after every epoch, then the "spread" anchor (engine/prior/movable.h).
 
 The data is the raw IDX files read with numpy (no torchvision); the whole split sits in memory as
 uint8 and each batch is gathered and converted (images[idx].float() / 255), no DataLoader: that is
@@ -354,7 +354,7 @@ def kmeans_best_of(points, k, restarts, max_iterations, seed):
 
 
 # ---------------------------------------------------------------------------------------------
-# Movable centres: class means, then the spread anchor (engine/movable.h).
+# Movable centres: class means, then the spread anchor (engine/prior/movable.h).
 
 def centre_geometry(c):
     mean = c.mean(axis=0)
@@ -390,7 +390,7 @@ def anchor_centres(centres, target_mean, target_spread, min_distance):
 
 
 # ---------------------------------------------------------------------------------------------
-# Metrics (numpy / torch; independent of engine/metrics.cpp).
+# Metrics (numpy / torch; independent of engine/eval/metrics.cpp).
 
 def contingency(clusters, labels, k, classes):
     table = np.zeros((k, classes), dtype=np.int64)

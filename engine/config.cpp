@@ -7,7 +7,7 @@
 #include <functional>
 #include <limits>
 
-#include "engine/backend.h"
+#include "engine/backend/backend.h"
 #include "engine/error.h"
 #include "engine/suggest.h"
 
@@ -132,7 +132,7 @@ Field method_field() {
       [](const Config& c) { return nlohmann::json(method_name(c.method)); }};
 }
 
-// device: auto, cpu, cuda or cuda:N (engine/backend.h).
+// device: auto, cpu, cuda or cuda:N (engine/backend/backend.h).
 Field device_field() {
   auto check = [](Config& c, const std::string& v, const std::string& where) {
     if (!is_device_name(v))

@@ -14,7 +14,7 @@ namespace cvae {
 struct Config {
   std::string name = "run";          // run folder prefix
   Method method = Method::vae;       // vae | beta | cvae | lambdahot | kmeans | movable (engine/method.h)
-  std::string arch = "mlp";          // mlp | conv (engine/conv_net.h)
+  std::string arch = "mlp";          // mlp | conv (engine/nn/conv_net.h)
   std::string dataset = "mnist";     // mnist | fashion | custom (custom: the four paths below)
   std::string data_dir = "";         // default: $CLUSTERVAE_DATA, else ./data
   std::string train_images, train_labels, test_images, test_labels;  // override the dataset's files
@@ -26,7 +26,7 @@ struct Config {
   double beta = 1.0;                 // weight of the KL term
   double lambda = 5.0;               // lambda-hot: prior mean λ·e_y on the first `classes` dims
   int clusters = 10;                 // kmeans: K
-  std::string anchor = "spread";     // movable: spread | none (see engine/movable.h)
+  std::string anchor = "spread";     // movable: spread | none (see engine/prior/movable.h)
   double min_centre_distance = -1;   // movable: no two centres closer (−1: λ/√2, half λ-hot's λ√2)
   int lloyd_iterations = 50;         // kmeans: at most this many Lloyd steps per re-fit
   int latent_dim = 20;

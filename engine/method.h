@@ -10,11 +10,11 @@ namespace cvae {
 
 enum class Method { vae, beta, cvae, lambdahot, kmeans, movable };
 
-// The prior's mean table (engine/prior.h): none (N(0, I)), one mean per class (N(m_y, I)), or the
+// The prior's mean table (engine/prior/prior.h): none (N(0, I)), one mean per class (N(m_y, I)), or the
 // nearest of K centres (N(c_k*, I)).
 enum class PriorMeans { none, per_class, nearest_centre };
 
-// What the trainer re-fits after each epoch (engine/trainer.h).
+// What the trainer re-fits after each epoch (engine/train/trainer.h).
 enum class Refit {
   none,
   kmeans_centres,  // Lloyd's k-means on the training set's μ: the K-Means VAE's centroids

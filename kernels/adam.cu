@@ -1,7 +1,7 @@
-// Adam over the flat parameter buffer, PyTorch semantics (CPU twin: engine/cpu/adam.h):
+// Adam over the flat parameter buffer, PyTorch semantics (CPU twin: engine/backend/cpu/adam.h):
 //   m ← β1 m + (1 − β1) g,   v ← β2 v + (1 − β2) g²
 //   p ← p − step_size · m / (√v · inv_sqrt_correction2 + eps)
-//   step_size = lr / (1 − β1ᵗ),  inv_sqrt_correction2 = 1 / √(1 − β2ᵗ)   (engine/step_math.h;
+//   step_size = lr / (1 − β1ᵗ),  inv_sqrt_correction2 = 1 / √(1 − β2ᵗ)   (engine/backend/step_math.h;
 //   a replayed step reads both from device memory, StepState, written by advance_step)
 // Vectorised: when the four buffers are 16-byte aligned each thread updates a float4 of each
 // (grid-stride); the count % 4 elements left over (or all of them, when unaligned) go one by one.

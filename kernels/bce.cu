@@ -1,5 +1,5 @@
 // Binary cross-entropy with logits, per image, and its gradient in the same pass, the target read
-// straight from the uint8 data set through the batch's indices (CPU twin: engine/cpu/bce.h):
+// straight from the uint8 data set through the batch's indices (CPU twin: engine/backend/cpu/bce.h):
 //   x_ij = images[indices[i], j] · (1/255),  e = exp(−|l_ij|)
 //   loss_i = Σ_j max(l_ij, 0) − l_ij x_ij + log1p(e)          (stable: never exp of a positive)
 //   dlogits_ij = grad_scale · (sigmoid(l_ij) − x_ij),  sigmoid = (l ≥ 0 ? 1 : e) / (1 + e)

@@ -1,4 +1,4 @@
-// Bias + activation after a GEMM, and its backward (CPU twin: engine/cpu/bias_act.h):
+// Bias + activation after a GEMM, and its backward (CPU twin: engine/backend/cpu/bias_act.h):
 //   forward:   y[r, c] ← act(y[r, c] + bias[c])                  act = ReLU: max(v, 0) as v > 0 ? v : 0
 //   backward:  dy[r, c] ← dy[r, c] · act'(y[r, c])               relu'(y) = [y > 0], y the output
 //              dbias[c] = Σ_r dy[r, c]                            (after the mask)

@@ -1,5 +1,5 @@
 // The input batch, built on the device from the uint8 data set and the batch's row indices
-// (CPU twin: engine/cpu/gather.h):
+// (CPU twin: engine/backend/cpu/gather.h):
 //   gather_images:  x[i, j] = images[indices[i], j] · (1/255)      j < pixels, written at ld_x
 //   write_one_hot:  x[i, c] = [c = labels[indices[i]]]             c < classes, written at ld_x
 // One thread per output element (grid-stride); columns beyond the row (ld_x > width) are untouched.

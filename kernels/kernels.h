@@ -1,6 +1,6 @@
 // The launchers of the custom kernels: plain functions taking device pointers, sizes and a stream.
 // Each is defined in the .cu file named beside it, after its kernel; each mirrors the CPU twin of
-// the same name in engine/cpu/ and the Backend op of the same name (engine/backend.h), which checks
+// the same name in engine/backend/cpu/ and the Backend op of the same name (engine/backend/backend.h), which checks
 // the shapes before calling. A launcher returns at once when there is no work, checks the launch
 // and never synchronises. Built twice: by nvcc into the CUDA backend, and as C++ against the CUDA
 // emulation (kernels/emulation/) for the CI tests, where "device pointers" are host pointers.
@@ -10,7 +10,7 @@
 // kernel_support.h first: under the emulation it defines __host__/__device__, which engine/rng.h
 // (through backend.h) uses when CLUSTERVAE_EMULATION is set.
 #include "kernels/kernel_support.h"
-#include "engine/backend.h"
+#include "engine/backend/backend.h"
 
 namespace cvae::kernels {
 
@@ -86,7 +86,7 @@ void lloyd_update(const float* sums, const float* counts, int k, int dim, float*
                   int32_t* status, cudaStream_t stream);
 
 // kmeans_plus_plus.cu: k centres [k, dim] drawn by k-means++ from the points (the CPU's rule and
-// random numbers, engine/cpu/kmeans_plus_plus.h); `scratch` holds
+// random numbers, engine/backend/cpu/kmeans_plus_plus.h); `scratch` holds
 // kmeans_plus_plus_scratch_doubles(n) doubles.
 int64_t kmeans_plus_plus_scratch_doubles(int n);
 void kmeans_plus_plus(const float* points, int n, int dim, int ld, int k, uint64_t seed,

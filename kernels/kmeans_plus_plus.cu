@@ -1,4 +1,4 @@
-// k-means++ seeding on the device (CPU twin: engine/cpu/kmeans_plus_plus.h, which states the rule):
+// k-means++ seeding on the device (CPU twin: engine/backend/cpu/kmeans_plus_plus.h, which states the rule):
 //   centre 0 = p_f;  D_i = min over the centres so far of ‖p_i − c‖² (double);
 //   centre c = the first p_s with Σ_{i ≤ s} D_i > u_c·Σ D.
 // All K centres are drawn without a host round trip: per centre, two launches.

@@ -1,4 +1,4 @@
-// The two halves of a Lloyd iteration on the device (CPU twin: engine/cpu/lloyd.h):
+// The two halves of a Lloyd iteration on the device (CPU twin: engine/backend/cpu/lloyd.h):
 //   assign:      a_i = argmin_k ‖p_i − c_k‖²   (the first k with the smallest distance),
 //                distance_i = that squared distance
 //   accumulate:  S_k = Σ_{i: a_i = k} p_i,  n_k = |{i : a_i = k}|   (overwritten, not added)

@@ -1,5 +1,5 @@
-// The rest of a Lloyd iteration on the device, so that the driver (engine/kmeans.cpp) reads back
-// only two numbers per iteration (CPU twins in engine/cpu/lloyd.h):
+// The rest of a Lloyd iteration on the device, so that the driver (engine/prior/kmeans.cpp) reads back
+// only two numbers per iteration (CPU twins in engine/backend/cpu/lloyd.h):
 //   changes:  status[0] = |{i : a_i ≠ previous_i}|, then previous ← a
 //   update:   c_k = S_k / n_k where n_k > 0 (an empty cluster keeps its centroid);
 //             status[1] = |{k : n_k = 0}|

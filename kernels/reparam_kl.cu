@@ -1,5 +1,5 @@
 // Reparameterisation and KL to the prior, forward and backward, one pass each
-// (CPU twin: engine/cpu/reparam_kl.h):
+// (CPU twin: engine/backend/cpu/reparam_kl.h):
 //   lv = clamp(log σ², kLogVarMin, kLogVarMax),  ε_ij = normal_at(rng, batch_offset + i, j)
 //   z_ij = μ_ij + exp(½ lv_ij) · ε_ij                      (ε = 0 when !sample)
 //   kl_i = ½ Σ_j (exp(lv_ij) + (μ_ij − m_ij)² − 1 − lv_ij)  m = the prior mean of sample i:

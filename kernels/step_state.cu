@@ -1,9 +1,9 @@
-// The training step's varying inputs in device memory (engine/backend.h, StepState; CPU twin:
-// engine/cpu/step_state.h), so that one recorded step (a CUDA Graph) can be replayed:
+// The training step's varying inputs in device memory (engine/backend/backend.h, StepState; CPU twin:
+// engine/backend/cpu/step_state.h), so that one recorded step (a CUDA Graph) can be replayed:
 //   select_batch:  batch_indices[i] = order[state.start + i]
 //   advance_step:  start += batch, step += 1,
 //                  step_size = lr / (1 − β1ᵗ), inv_sqrt_correction2 = 1 / √(1 − β2ᵗ)  (one thread,
-//                  engine/step_math.h: the host's own function)
+//                  engine/backend/step_math.h: the host's own function)
 #include <cmath>
 
 #include "kernels/kernels.h"

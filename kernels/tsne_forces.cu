@@ -1,5 +1,5 @@
 // The two sums of the t-SNE gradient on the device, exact over all pairs (CPU twin:
-// engine/cpu/tsne_forces.h, which states them):
+// engine/backend/cpu/tsne_forces.h, which states them):
 //   sum_q[i] = Σ_{j≠i} w_ij,  repulsive[i] = Σ_{j≠i} w_ij² (y_i − y_j),  w_ij = (1 + ‖y_i − y_j‖²)⁻¹;
 //   attractive[i] = Σ_{e in row i} p_e w_i,col(e) (y_i − y_col(e)).
 // Why exact rather than Barnes–Hut on the GPU: for the report's 10,000 points the all-pairs sum is

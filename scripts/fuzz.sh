@@ -11,7 +11,7 @@ mkdir -p "$out/crashes"
 flags=(-std=c++17 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -I"$repo")
 declare -A sources=(
   [idx]="engine/data/idx.cpp -lz"
-  [config]="engine/config.cpp engine/method.cpp engine/suggest.cpp engine/device_name.cpp"
+  [config]="engine/config.cpp engine/method.cpp engine/suggest.cpp engine/backend/device_name.cpp"
   [safetensors]="engine/io/safetensors.cpp engine/io/files.cpp"
 )
 for target in idx config safetensors; do

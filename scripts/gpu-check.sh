@@ -471,7 +471,7 @@ benchmarks() {
     run_step fail bench-ops 30 90 "$logs/bench-ops.log" "${kit_env[@]}" "$kit/bench_backend_ops" "$bench_device" \
       "${ops[@]}" out="$out_dir/bench/backend-ops.json"
     # Lloyd by both assignment routes (the direct kernel; the GEMM route), for the K at which the
-    # CUDA backend switches (CLUSTERVAE_LLOYD_GEMM_MIN_K, engine/cuda/cuda_backend.cpp)
+    # CUDA backend switches (CLUSTERVAE_LLOYD_GEMM_MIN_K, engine/backend/cuda/cuda_backend.cpp)
     run_step fail bench-lloyd-direct 20 60 "$logs/bench-lloyd-direct.log" "${kit_env[@]}" CLUSTERVAE_LLOYD_GEMM_MIN_K=1000000000 \
       "$kit/bench_backend_ops" "$bench_device" ops=lloyd sizes="$sizes" "${iters[@]}" out="$out_dir/bench/lloyd-direct.json"
     run_step fail bench-lloyd-gemm 20 60 "$logs/bench-lloyd-gemm.log" "${kit_env[@]}" CLUSTERVAE_LLOYD_GEMM_MIN_K=1 \

@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "engine/cpu/cpu_backend.h"
+#include "engine/backend/cpu/cpu_backend.h"
 #include "engine/error.h"
 
 using namespace cvae;

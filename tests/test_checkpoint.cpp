@@ -7,10 +7,10 @@
 
 #include <nlohmann/json.hpp>
 
-#include "engine/checkpoint.h"
-#include "engine/cpu/cpu_backend.h"
+#include "engine/train/checkpoint.h"
+#include "engine/backend/cpu/cpu_backend.h"
 #include "engine/error.h"
-#include "engine/experiment.h"
+#include "engine/train/experiment.h"
 #include "engine/io/files.h"
 #include "engine/io/npy.h"
 #include "engine/io/safetensors.h"

@@ -4,10 +4,10 @@
 #include <fstream>
 #include <set>
 
-#include "engine/backend.h"
+#include "engine/backend/backend.h"
 #include "engine/config.h"
-#include "engine/cpu/cpu_backend.h"
-#include "engine/prior.h"
+#include "engine/backend/cpu/cpu_backend.h"
+#include "engine/prior/prior.h"
 #include "engine/error.h"
 #include "tests/test_helpers.h"
 

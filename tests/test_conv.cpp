@@ -1,4 +1,4 @@
-// Convolutions of the CPU reference (engine/cpu/conv.h, CpuBackend::conv_*) and the conv VAE
+// Convolutions of the CPU reference (engine/backend/cpu/conv.h, CpuBackend::conv_*) and the conv VAE
 // (arch=conv): im2col + GEMM against the direct definition, both backward passes against finite
 // differences in double, the float backend against the double reference, the whole conv model's
 // gradient against finite differences for every method, and its checkpoint and config handling.
@@ -10,15 +10,15 @@
 #include <limits>
 #include <vector>
 
-#include "engine/checkpoint.h"
+#include "engine/train/checkpoint.h"
 #include "engine/config.h"
-#include "engine/cpu/conv.h"
-#include "engine/cpu/cpu_backend.h"
-#include "engine/cpu/gemm_naive.h"
+#include "engine/backend/cpu/conv.h"
+#include "engine/backend/cpu/cpu_backend.h"
+#include "engine/backend/cpu/gemm_naive.h"
 #include "engine/data/dataset.h"
 #include "engine/io/safetensors.h"
-#include "engine/model.h"
-#include "engine/trainer.h"
+#include "engine/nn/model.h"
+#include "engine/train/trainer.h"
 #include "tests/test_helpers.h"
 #include "tests/tiny_data.h"
 #include "tests/tolerance.h"

@@ -8,14 +8,14 @@
 #include <limits>
 #include <vector>
 
-#include "engine/cpu/adam.h"
-#include "engine/cpu/bce.h"
-#include "engine/cpu/bias_act.h"
-#include "engine/cpu/cpu_backend.h"
-#include "engine/cpu/fast_math.h"
-#include "engine/cpu/gather.h"
-#include "engine/cpu/gemm_naive.h"
-#include "engine/cpu/reparam_kl.h"
+#include "engine/backend/cpu/adam.h"
+#include "engine/backend/cpu/bce.h"
+#include "engine/backend/cpu/bias_act.h"
+#include "engine/backend/cpu/cpu_backend.h"
+#include "engine/backend/cpu/fast_math.h"
+#include "engine/backend/cpu/gather.h"
+#include "engine/backend/cpu/gemm_naive.h"
+#include "engine/backend/cpu/reparam_kl.h"
 #include "tests/test_helpers.h"
 
 using namespace cvae;

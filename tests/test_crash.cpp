@@ -12,9 +12,9 @@
 #include <chrono>
 #include <thread>
 
-#include "engine/cpu/cpu_backend.h"
-#include "engine/checkpoint.h"
-#include "engine/experiment.h"
+#include "engine/backend/cpu/cpu_backend.h"
+#include "engine/train/checkpoint.h"
+#include "engine/train/experiment.h"
 #include "engine/io/files.h"
 #include "engine/io/safetensors.h"
 #include "tests/test_helpers.h"

@@ -4,11 +4,11 @@
 
 #include <cmath>
 
-#include "engine/figures.h"
-#include "engine/io/html.h"
-#include "engine/io/png.h"
+#include "report/figures.h"
+#include "report/html.h"
+#include "report/png.h"
 #include "engine/io/svg.h"
-#include "engine/raster.h"
+#include "report/raster.h"
 #include "tests/test_helpers.h"
 #include "tests/test_report_helpers.h"
 

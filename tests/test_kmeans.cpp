@@ -4,10 +4,10 @@
 
 #include <set>
 
-#include "engine/cpu/cpu_backend.h"
+#include "engine/backend/cpu/cpu_backend.h"
 #include "engine/error.h"
-#include "engine/kmeans.h"
-#include "engine/metrics.h"
+#include "engine/prior/kmeans.h"
+#include "engine/eval/metrics.h"
 #include "tests/test_helpers.h"
 
 using namespace cvae;

@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "engine/error.h"
-#include "engine/metrics.h"
+#include "engine/eval/metrics.h"
 
 namespace {
 

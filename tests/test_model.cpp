@@ -6,11 +6,11 @@
 #include <fstream>
 #include <sys/stat.h>
 
-#include "engine/cpu/cpu_backend.h"
-#include "engine/experiment.h"
+#include "engine/backend/cpu/cpu_backend.h"
+#include "engine/train/experiment.h"
 #include "engine/io/files.h"
-#include "engine/model.h"
-#include "engine/trainer.h"
+#include "engine/nn/model.h"
+#include "engine/train/trainer.h"
 #include "tests/test_helpers.h"
 #include "tests/tiny_data.h"
 

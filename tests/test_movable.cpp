@@ -7,10 +7,10 @@
 
 #include <nlohmann/json.hpp>
 
-#include "engine/experiment.h"
+#include "engine/train/experiment.h"
 #include "engine/io/files.h"
-#include "engine/movable.h"
-#include "engine/prior.h"
+#include "engine/prior/movable.h"
+#include "engine/prior/prior.h"
 #include "tests/test_helpers.h"
 
 using namespace cvae;

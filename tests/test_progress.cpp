@@ -4,7 +4,7 @@
 
 #include <cstdlib>
 
-#include "engine/progress.h"
+#include "engine/train/progress.h"
 
 using namespace cvae;
 

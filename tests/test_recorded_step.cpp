@@ -7,8 +7,8 @@
 #include <vector>
 
 #include "engine/config.h"
-#include "engine/cpu/cpu_backend.h"
-#include "engine/trainer.h"
+#include "engine/backend/cpu/cpu_backend.h"
+#include "engine/train/trainer.h"
 #include "tests/tiny_data.h"
 
 using namespace cvae;

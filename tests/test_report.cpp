@@ -16,8 +16,8 @@
 
 #include "engine/error.h"
 #include "engine/io/files.h"
-#include "engine/io/png.h"
-#include "engine/report.h"
+#include "report/png.h"
+#include "report/report.h"
 #include "tests/test_helpers.h"
 #include "tests/test_report_helpers.h"
 

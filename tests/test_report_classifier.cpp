@@ -4,7 +4,7 @@
 
 #include <sys/stat.h>
 
-#include "engine/classifier.h"
+#include "report/classifier.h"
 #include "engine/data/idx.h"
 #include "engine/error.h"
 #include "engine/io/files.h"

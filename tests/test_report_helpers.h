@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "engine/config.h"
-#include "engine/experiment.h"
+#include "engine/train/experiment.h"
 #include "engine/io/files.h"
 #include "engine/rng.h"
 

@@ -4,11 +4,11 @@
 
 #include <cmath>
 
-#include "engine/backend.h"
+#include "engine/backend/backend.h"
 #include "engine/config.h"
 #include "engine/error.h"
-#include "engine/sampling.h"
-#include "engine/trainer.h"
+#include "report/sampling.h"
+#include "engine/train/trainer.h"
 #include "tests/test_helpers.h"
 
 using namespace cvae;

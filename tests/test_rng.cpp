@@ -5,7 +5,7 @@
 #include <set>
 
 #include "engine/rng.h"
-#include "engine/trainer.h"
+#include "engine/train/trainer.h"
 
 using namespace cvae;
 

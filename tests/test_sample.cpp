@@ -11,7 +11,7 @@
 
 #include "engine/io/files.h"
 #include "engine/io/npy.h"
-#include "engine/io/png.h"
+#include "report/png.h"
 #include "tests/test_helpers.h"
 #include "tests/test_report_helpers.h"
 

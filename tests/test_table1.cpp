@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "engine/table1.h"
+#include "report/table1.h"
 
 using namespace cvae;
 

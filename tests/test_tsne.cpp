@@ -9,9 +9,9 @@
 #include <cmath>
 #include <map>
 
-#include "engine/cpu/cpu_backend.h"
+#include "engine/backend/cpu/cpu_backend.h"
 #include "engine/rng.h"
-#include "engine/tsne.h"
+#include "report/tsne.h"
 #include "tests/test_helpers.h"
 
 using namespace cvae;

@@ -4,7 +4,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "engine/backend.h"
+#include "engine/backend/backend.h"
 #include "engine/data/dataset.h"
 #include "tests/test_helpers.h"
 

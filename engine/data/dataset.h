@@ -3,7 +3,7 @@
 #pragma once
 #include <string>
 
-#include "engine/backend.h"
+#include "engine/backend/backend.h"
 #include "engine/config.h"
 #include "engine/data/idx.h"
 

@@ -1,6 +1,6 @@
 // Every custom kernel (kernels/*.cu), compiled as C++ against the CUDA emulation and launched
 // through the same launchers the CUDA backend calls, against its CPU reference twin
-// (engine/cpu/*.h) on small and odd shapes: sizes that are not a multiple of the block, batch 1,
+// (engine/backend/cpu/*.h) on small and odd shapes: sizes that are not a multiple of the block, batch 1,
 // K = 1, a cluster left empty, latent not a multiple of 4 (and above a warp), ld wider than the row.
 // Outputs are poisoned with NaN first, and the whole buffer is compared, so an element the kernel
 // forgets stays NaN and an element beyond the row that it overwrites stops being NaN.
@@ -23,13 +23,13 @@
 #include <string>
 #include <vector>
 
-#include "engine/cpu/adam.h"
-#include "engine/cpu/bce.h"
-#include "engine/cpu/bias_act.h"
-#include "engine/cpu/gather.h"
-#include "engine/cpu/lloyd.h"
-#include "engine/cpu/reparam_kl.h"
-#include "engine/cpu/step_state.h"
+#include "engine/backend/cpu/adam.h"
+#include "engine/backend/cpu/bce.h"
+#include "engine/backend/cpu/bias_act.h"
+#include "engine/backend/cpu/gather.h"
+#include "engine/backend/cpu/lloyd.h"
+#include "engine/backend/cpu/reparam_kl.h"
+#include "engine/backend/cpu/step_state.h"
 #include "tests/test_helpers.h"
 #include "tests/tolerance.h"
 

@@ -18,8 +18,8 @@
 #include <limits>
 #include <vector>
 
-#include "engine/cpu/kmeans_plus_plus.h"
-#include "engine/cpu/lloyd.h"
+#include "engine/backend/cpu/kmeans_plus_plus.h"
+#include "engine/backend/cpu/lloyd.h"
 #include "tests/test_helpers.h"
 #include "tests/tolerance.h"
 

@@ -1,5 +1,5 @@
 // The t-SNE gradient's sums (kernels/tsne_forces.cu) compiled against the CUDA emulation, against
-// the CPU reference (engine/cpu/tsne_forces.h): point counts below, at and above the kernel's
+// the CPU reference (engine/backend/cpu/tsne_forces.h): point counts below, at and above the kernel's
 // 32-point blocks and 8-slice split of j (fewer points than slices, slices with a partial last
 // round, a 1-point last block), rows of P with no entries, and outputs poisoned with NaN. The CPU
 // sums each point's terms over j in index order, the kernel in 8 consecutive slices added in
@@ -14,7 +14,7 @@
 #include <limits>
 #include <vector>
 
-#include "engine/cpu/tsne_forces.h"
+#include "engine/backend/cpu/tsne_forces.h"
 #include "tests/test_helpers.h"
 
 using namespace cvae;

@@ -28,14 +28,14 @@
 #include <string>
 #include <vector>
 
-#include "engine/backend.h"
+#include "engine/backend/backend.h"
 #include "engine/config.h"
-#include "engine/cpu/cpu_backend.h"
-#include "engine/cuda/cuda_backend.h"
+#include "engine/backend/cpu/cpu_backend.h"
+#include "engine/backend/cuda/cuda_backend.h"
 #include "engine/data/dataset.h"
-#include "engine/model.h"
-#include "engine/trainer.h"
-#include "engine/tsne.h"
+#include "engine/nn/model.h"
+#include "engine/train/trainer.h"
+#include "report/tsne.h"
 #include "tests/test_helpers.h"
 #include "tests/tolerance.h"
 

@@ -1,0 +1,58 @@
+// The report's figures, drawn from numbers: the t-SNE scatter (PNG raster and SVG, the paper's
+// Figures 2–3), grids of images with a label per row (Figures 4–7) and the training curves (SVG).
+#pragma once
+#include <string>
+#include <vector>
+
+#include "report/raster.h"
+
+namespace cvae {
+
+// Label names of the data sets the paper uses ("0".."9"; FashionMNIST's ten garments), else the
+// class numbers.
+std::vector<std::string> label_names(const std::string& dataset, int classes);
+// Matplotlib's "tab10" for up to ten classes, then evenly spaced hues.
+std::vector<Rgb> class_palette(int classes);
+std::string css_color(Rgb color);  // "#1f77b4"
+
+struct ScatterSpec {
+  std::string title, subtitle;
+  const std::vector<double>* xy = nullptr;      // [n, 2]
+  const std::vector<int32_t>* labels = nullptr;  // [n], in [0, names.size())
+  std::vector<std::string> names;
+  int plot_size = 800;   // pixels of the square plot area
+  bool legend = true;
+  uint64_t seed = 1;     // drawing order (shuffled, so that no class hides the others)
+};
+
+Raster scatter_raster(const ScatterSpec& spec);
+std::string scatter_svg(const ScatterSpec& spec);
+
+struct GridSpec {
+  std::string title;
+  const float* images = nullptr;  // rows·columns images of image_rows×image_cols values in [0, 1]
+  int rows = 0, columns = 0;
+  int image_rows = 28, image_cols = 28;
+  int scale = 2;                        // each pixel a scale×scale block
+  std::vector<std::string> row_labels;  // one per row, or empty
+  std::vector<int> gap_after_rows;      // an extra gap below these rows (pairs of rows)
+};
+
+Raster image_grid(const GridSpec& spec);
+
+// Panels side by side (columns per row), top-aligned, on white with a gap.
+Raster compose_panels(const std::vector<const Raster*>& panels, int columns, int gap = 16);
+// A legend (swatch and name per class) as its own small raster, for composites.
+Raster legend_raster(const std::vector<std::string>& names, int scale = 2);
+
+struct CurveSeries {
+  std::string name;
+  std::vector<double> values;  // one per epoch, epochs 1..n
+  Rgb color;
+};
+
+// Loss parts per epoch as a line chart (inline SVG, no XML declaration).
+std::string curves_svg(const std::string& title, const std::vector<CurveSeries>& series,
+                       int width = 640, int height = 300);
+
+}  // namespace cvae
