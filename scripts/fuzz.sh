@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds the libFuzzer targets with clang (AddressSanitizer + UndefinedBehaviorSanitizer) and runs
+# Builds the libFuzzer targets (CMake preset "fuzz": clang, AddressSanitizer and UBSan) and runs
 # each for a bounded time on its seed corpus (tests/fuzz/corpus/<target>). A crash leaves its
 # input in build-fuzz/crashes/ and fails the script: turn it into a regression test.
 #   FUZZ_SECONDS  time per target (default 30)
@@ -8,15 +8,9 @@ repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 out="$repo/build-fuzz"
 seconds="${FUZZ_SECONDS:-30}"
 mkdir -p "$out/crashes"
-flags=(-std=c++17 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -I"$repo")
-declare -A sources=(
-  [idx]="engine/data/idx.cpp -lz"
-  [config]="engine/config.cpp engine/method.cpp engine/suggest.cpp engine/backend/device_name.cpp"
-  [safetensors]="engine/io/safetensors.cpp engine/io/files.cpp"
-)
+cmake --preset fuzz -S "$repo" > /dev/null
+cmake --build "$out" -j "$(nproc)"
 for target in idx config safetensors; do
-  # shellcheck disable=SC2086
-  (cd "$repo" && clang++ "${flags[@]}" "tests/fuzz/fuzz_$target.cpp" ${sources[$target]} -o "$out/fuzz_$target")
   work="$out/corpus-$target"
   mkdir -p "$work"
   echo "fuzz: $target for ${seconds}s"

@@ -14,8 +14,9 @@ bash "$repo/scripts/build.sh"
 [ $quick = 1 ] && exit 0
 
 echo "== CPU tests under AddressSanitizer + UndefinedBehaviorSanitizer =="
-BUILD_DIR="$repo/build-sanitize" bash "$repo/scripts/build.sh" -DCLUSTERVAE_CUDA=OFF \
-  -DCLUSTERVAE_SANITIZE=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo
+# The flags live in one place: CMakePresets.json's "sanitize" (CPU only, ASan + UBSan).
+cmake --preset sanitize -S "$repo" > /dev/null
+cmake --build "$repo/build-sanitize" -j "$(nproc)"
 # The SIGKILL test spawns the trainer; leaks in a killed process are not leaks.
 (cd "$repo/build-sanitize" && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
   ctest --output-on-failure -j "$(nproc)" -L "cpu|emulated")
