@@ -14,7 +14,7 @@
 #include "engine/io/files.h"
 #include "engine/io/safetensors.h"
 #include "engine/rng.h"
-#include "engine/train/trainer.h"
+#include "engine/data/shuffle.h"
 
 namespace cvae {
 

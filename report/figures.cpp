@@ -6,7 +6,7 @@
 
 #include "engine/error.h"
 #include "engine/io/svg.h"
-#include "engine/train/trainer.h"
+#include "engine/data/shuffle.h"
 
 namespace cvae {
 

@@ -13,7 +13,7 @@
 #include "engine/backend/backend.h"
 #include "engine/config.h"
 #include "engine/data/idx.h"
-#include "engine/train/trainer.h"
+#include "engine/nn/model_state.h"
 
 namespace cvae {
 

@@ -5,7 +5,7 @@
 #include <set>
 
 #include "engine/rng.h"
-#include "engine/train/trainer.h"
+#include "engine/data/shuffle.h"
 
 using namespace cvae;
 

@@ -5,7 +5,7 @@
 #include "engine/backend/backend.h"
 #include "engine/config.h"
 #include "engine/data/dataset.h"
-#include "engine/train/trainer.h"
+#include "engine/nn/model_state.h"
 
 namespace cvae {
 

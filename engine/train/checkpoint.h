@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "engine/config.h"
-#include "engine/train/trainer.h"
+#include "engine/nn/model_state.h"
 
 namespace cvae {
 

@@ -163,33 +163,14 @@ ExperimentResult run_in_folder(const Config& config, const std::string& progress
     line["kl"] = r.kl;
     line["seconds"] = r.seconds;
     line["images_per_second"] = r.images_per_second;
-    if (state.prior->kind() == PriorKind::nearest_centroid) {
-      line["lloyd_iterations"] = r.lloyd_iterations;
-      line["empty_clusters"] = r.empty_clusters;
-    }
-    if (traits(config.method).refit == Refit::class_centres) {
-      line["centre_spread"] = r.centre_spread;
-      line["min_centre_distance"] = r.min_centre_distance;
-      line["centre_spread_before_anchor"] = r.centre_spread_before_anchor;
-      line["min_centre_distance_before_anchor"] = r.min_distance_before_anchor;
-    }
+    add_refit_fields(traits(config.method).refit, r.refit, line);
     append_line(dir + "/log.jsonl", line.dump());
     write_file_atomic(checkpoint, encode_checkpoint(*backend, state, config, r.epoch));
     last_good_epoch = r.epoch;
     char text[256];
     std::snprintf(text, sizeof text, "epoch %d/%d  loss %.2f  (bce %.2f, kl %.2f)  %.2fs  %.0f img/s",
                   r.epoch, config.epochs, r.loss, r.bce, r.kl, r.seconds, r.images_per_second);
-    std::string extra;
-    if (state.prior->kind() == PriorKind::nearest_centroid)
-      extra = "  k-means: " + std::to_string(r.lloyd_iterations) + " iterations, " +
-              std::to_string(r.empty_clusters) + " empty";
-    if (traits(config.method).refit == Refit::class_centres) {
-      char geometry[160];
-      std::snprintf(geometry, sizeof geometry, "  centres: spread %.2f, closest pair %.2f (before anchor %.2f, %.2f)",
-                    r.centre_spread, r.min_centre_distance, r.centre_spread_before_anchor,
-                    r.min_distance_before_anchor);
-      extra = geometry;
-    }
+    const std::string extra = refit_summary(traits(config.method).refit, r.refit);
     progress.epoch_line(text + extra);
   };
   try {

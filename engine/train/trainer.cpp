@@ -8,140 +8,13 @@
 
 #include "engine/error.h"
 #include "engine/interrupt.h"
-#include "engine/prior/movable.h"
+#include "engine/train/refit.h"
 
 namespace cvae {
 
 namespace {
 constexpr double kDivergenceFactor = 1000.0;
 }  // namespace
-
-ModelShape model_shape_from(const Config& config, int pixels) {
-  ModelShape shape;
-  shape.pixels = pixels;
-  shape.classes = config.classes;
-  shape.hidden = config.hidden;
-  shape.latent = config.latent_dim;
-  shape.conditional = traits(config.method).conditional;
-  if (config.arch == "conv") {
-    shape.arch = Arch::conv;
-    shape.image_side = static_cast<int>(std::lround(std::sqrt(static_cast<double>(pixels))));
-    shape.conv1_channels = config.conv1_channels;
-    shape.conv2_channels = config.conv2_channels;
-  }
-  return shape;
-}
-
-ModelState make_model_state(Backend& backend, const Config& config, int pixels) {
-  ModelState state;
-  state.shape = model_shape_from(config, pixels);
-  state.layout = make_param_layout(state.shape);
-  size_t bytes = sizeof(float) * state.layout.total;
-  state.params = backend.allocate(bytes);
-  state.grads = backend.allocate(bytes);
-  state.adam_m = backend.allocate(bytes);
-  state.adam_v = backend.allocate(bytes);
-  std::vector<float> initial = init_params(state.layout, config.seed);
-  backend.upload(state.params.as<void>(), initial.data(), bytes);
-  state.prior = std::make_unique<Prior>(backend, config);
-  return state;
-}
-
-std::vector<float> download_params(Backend& backend, const ModelState& state) {
-  std::vector<float> params(state.layout.total);
-  backend.download(params.data(), state.params.as<void>(), sizeof(float) * params.size());
-  return params;
-}
-
-std::vector<int32_t> shuffled_order(int64_t n, uint64_t seed, int epoch) {
-  std::vector<int32_t> order(n);
-  std::iota(order.begin(), order.end(), 0);
-  RngPosition at{seed, RngStream::shuffle, static_cast<uint32_t>(epoch)};
-  for (int64_t i = n - 1; i > 0; --i) {
-    int64_t j = static_cast<int64_t>(uniform_at(at, static_cast<uint32_t>(i), 0) * (i + 1));
-    if (j > i) j = i;
-    std::swap(order[i], order[j]);
-  }
-  return order;
-}
-
-Buffer encode_split(Backend& backend, const ModelState& state, const DeviceSplit& split,
-                    int eval_batch) {
-  const int width = 2 * state.shape.latent;
-  Buffer all = backend.allocate(sizeof(float) * split.count * width);
-  Workspace ws = make_workspace(backend, state.shape, eval_batch, false);
-  Buffer indices = identity_indices(backend, split.count);
-  for (int64_t start = 0; start < split.count; start += eval_batch) {
-    int batch = static_cast<int>(std::min<int64_t>(eval_batch, split.count - start));
-    BatchInput input{split.images.as<uint8_t>(), split.labels.as<int32_t>(),
-                     indices.as<int32_t>() + start, batch};
-    model_encode(backend, state.shape, state.layout, state.params.f32(), ws, input);
-    backend.copy(all.f32() + start * width, ws.mu_logvar.f32(), sizeof(float) * batch * width);
-  }
-  return all;
-}
-
-KMeansResult refit_centroids(Backend& backend, const Config& config, ModelState& state,
-                             const DeviceSplit& train, bool warm) {
-  const int latent = state.shape.latent;
-  const int k = config.clusters;
-  if (k > train.count)
-    fail("config: clusters = " + std::to_string(k) + " is more than the " +
-         std::to_string(train.count) + " training images");
-  Buffer mu = encode_split(backend, state, train, config.eval_batch);
-  std::vector<float> initial;
-  if (warm) {
-    initial = state.prior->means();
-  } else {
-    initial = kmeans_plus_plus(backend, mu.f32(), train.count, latent, 2 * latent, k, config.seed);
-  }
-  KMeansResult result =
-      lloyd(backend, mu.f32(), train.count, latent, 2 * latent, initial, k, config.lloyd_iterations);
-  state.prior->set_means(result.centroids);
-  return result;
-}
-
-double movable_min_distance(const Config& config) {
-  return config.min_centre_distance >= 0 ? config.min_centre_distance : config.lambda / std::sqrt(2.0);
-}
-
-void refit_class_centres(Backend& backend, const Config& config, ModelState& state,
-                         const DeviceSplit& train, EpochRecord& record) {
-  const int latent = state.shape.latent, k = config.classes;
-  Buffer mu = encode_split(backend, state, train, config.eval_batch);
-  Buffer sums = backend.allocate(sizeof(float) * k * latent);
-  Buffer counts = backend.allocate(sizeof(float) * k);
-  // One Lloyd accumulation whose assignment is the label.
-  backend.lloyd_accumulate(mu.f32(), static_cast<int>(train.count), latent, 2 * latent,
-                           train.labels.as<int32_t>(), k, sums.f32(), counts.f32());
-  std::vector<float> host_sums(static_cast<size_t>(k) * latent), host_counts(k);
-  backend.download(host_sums.data(), sums.as<void>(), sizeof(float) * host_sums.size());
-  backend.download(host_counts.data(), counts.as<void>(), sizeof(float) * k);
-  std::vector<float> centres = class_means(host_sums, host_counts, state.prior->means(), k, latent);
-  auto min_distance = [&](const std::vector<float>& c) {
-    std::vector<double> d = pairwise_distances(c, k, latent);
-    double smallest = 1e300;
-    for (int a = 0; a < k; ++a)
-      for (int b = a + 1; b < k; ++b) smallest = std::min(smallest, d[static_cast<size_t>(a) * k + b]);
-    return smallest;
-  };
-  record.centre_spread_before_anchor = centre_geometry(centres, k, latent).spread;
-  record.min_distance_before_anchor = min_distance(centres);
-  if (config.anchor == "spread") {
-    CentreGeometry target = centre_geometry(
-        lambda_hot_means(k, latent, static_cast<float>(config.lambda)), k, latent);
-    centres = anchor_centres(centres, k, latent, target, movable_min_distance(config));
-  }
-  record.centre_spread = centre_geometry(centres, k, latent).spread;
-  record.min_centre_distance = min_distance(centres);
-  state.prior->set_means(centres);
-}
-
-KMeansResult fit_initial_centroids(Backend& backend, const Config& config, ModelState& state,
-                                   const DeviceSplit& train) {
-  if (state.prior->kind() != PriorKind::nearest_centroid) return {};
-  return refit_centroids(backend, config, state, train, false);
-}
 
 std::vector<EpochRecord> train(Backend& backend, const Config& config, ModelState& state,
                                const DeviceSplit& train, const TrainCallbacks& callbacks,
@@ -275,12 +148,7 @@ std::vector<EpochRecord> train(Backend& backend, const Config& config, ModelStat
     // images/s counts the training steps; the epoch's seconds include the K-Means re-fit.
     record.images_per_second =
         train.count / std::chrono::duration<double>(clock::now() - started).count();
-    if (state.prior->kind() == PriorKind::nearest_centroid) {
-      KMeansResult refit = refit_centroids(backend, config, state, train, true);
-      record.lloyd_iterations = refit.iterations;
-      record.empty_clusters = refit.empty_clusters_reseeded;
-    }
-    if (traits(config.method).refit == Refit::class_centres) refit_class_centres(backend, config, state, train, record);
+    record.refit = refit_prior(backend, config, state, train);
     record.seconds = std::chrono::duration<double>(clock::now() - started).count();
     records.push_back(record);
     if (callbacks.epoch_done) callbacks.epoch_done(record);
