@@ -287,7 +287,7 @@ Raster image_grid(const GridSpec& spec) {
   return canvas.to_raster();
 }
 
-Raster compose_panels(const std::vector<const Raster*>& panels, int columns, int gap) {
+PanelLayout panel_layout(const std::vector<const Raster*>& panels, int columns, const Raster* legend, int gap) {
   if (panels.empty() || columns < 1) fail("compose: no panels");
   const int rows = (static_cast<int>(panels.size()) + columns - 1) / columns;
   std::vector<int> col_w(columns, 0), row_h(rows, 0);
@@ -295,20 +295,54 @@ Raster compose_panels(const std::vector<const Raster*>& panels, int columns, int
     col_w[i % columns] = std::max(col_w[i % columns], panels[i]->width);
     row_h[i / columns] = std::max(row_h[i / columns], panels[i]->height);
   }
-  int width = gap, height = gap;
-  for (int w : col_w) width += w + gap;
-  for (int h : row_h) height += h + gap;
-  Raster image = make_raster(width, height, {255, 255, 255});
+  PanelLayout L;
+  int grid_width = gap, grid_height = gap;
+  for (int w : col_w) grid_width += w + gap;
+  for (int h : row_h) grid_height += h + gap;
   int y = gap;
   for (int r = 0; r < rows; ++r) {
     int x = gap;
     for (int c = 0; c < columns; ++c) {
       size_t i = static_cast<size_t>(r) * columns + c;
-      if (i < panels.size()) blit(image, *panels[i], x, y);
+      if (i < panels.size()) L.panels.push_back({x, y, panels[i]->width, panels[i]->height});
       x += col_w[c] + gap;
     }
     y += row_h[r] + gap;
   }
+  L.width = grid_width;
+  L.height = grid_height;
+  if (!legend) return L;
+  // A last row with an empty cell has room already: the legend goes into the first empty cell,
+  // centred in it, and the figure keeps the grid's size.
+  const int last_count = static_cast<int>(panels.size()) - (rows - 1) * columns;
+  if (last_count < columns && legend->width <= col_w[last_count] && legend->height <= row_h[rows - 1]) {
+    int x = gap;
+    for (int c = 0; c < last_count; ++c) x += col_w[c] + gap;
+    const int top = grid_height - gap - row_h[rows - 1];
+    L.legend = {x + (col_w[last_count] - legend->width) / 2, top + (row_h[rows - 1] - legend->height) / 2,
+                legend->width, legend->height};
+    return L;
+  }
+  // Otherwise a column right of the grid, vertically centred on it.
+  L.width = grid_width + legend->width + gap;
+  L.height = std::max(grid_height, legend->height + 2 * gap);
+  L.legend = {grid_width, (L.height - legend->height) / 2, legend->width, legend->height};
+  return L;
+}
+
+Raster compose_panels(const std::vector<const Raster*>& panels, int columns, int gap) {
+  const PanelLayout L = panel_layout(panels, columns, nullptr, gap);
+  Raster image = make_raster(L.width, L.height, {255, 255, 255});
+  for (size_t i = 0; i < panels.size(); ++i) blit(image, *panels[i], L.panels[i].x, L.panels[i].y);
+  return image;
+}
+
+Raster compose_panels_with_legend(const std::vector<const Raster*>& panels, int columns, const Raster& legend,
+                                  int gap) {
+  const PanelLayout L = panel_layout(panels, columns, &legend, gap);
+  Raster image = make_raster(L.width, L.height, {255, 255, 255});
+  for (size_t i = 0; i < panels.size(); ++i) blit(image, *panels[i], L.panels[i].x, L.panels[i].y);
+  blit(image, legend, L.legend.x, L.legend.y);
   return image;
 }
 

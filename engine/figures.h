@@ -64,8 +64,24 @@ Raster image_grid(const GridSpec& spec);
 // A legend (swatch and name per class) as its own small raster, for composites.
 Raster legend_raster(const std::vector<std::string>& names);
 
-// Panels side by side (columns per row), top-aligned, on white with a gap.
+struct Placement {
+  int x = 0, y = 0, width = 0, height = 0;
+};
+
+// Panels side by side (columns per row), each top-left in its cell, on white with a gap between.
+// A legend goes into the last row's first empty cell where there is one (it costs no room there),
+// else into a column right of the panels, vertically centred on them.
+struct PanelLayout {
+  int width = 0, height = 0;
+  std::vector<Placement> panels;
+  Placement legend;  // width 0 without one
+};
+
+PanelLayout panel_layout(const std::vector<const Raster*>& panels, int columns, const Raster* legend,
+                         int gap = 16);
 Raster compose_panels(const std::vector<const Raster*>& panels, int columns, int gap = 16);
+Raster compose_panels_with_legend(const std::vector<const Raster*>& panels, int columns,
+                                  const Raster& legend, int gap = 16);
 
 struct CurveSeries {
   std::string name;

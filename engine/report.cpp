@@ -777,7 +777,7 @@ std::string write_comparison(const std::vector<RunReport>& runs, const std::stri
   for (const std::string& dataset : datasets_in(runs)) {
     const std::vector<const RunReport*> group = runs_of(runs, dataset);
     h += "<h2>" + html_escape(dataset_title(dataset)) + "</h2>\n";
-    // t-SNE panels side by side (the paper's Figures 2–3), one shared legend.
+    // t-SNE panels side by side (the paper's Figures 2–3), one shared legend beside them (compose_panels_with_legend).
     std::vector<Raster> panels;
     std::set<std::string> methods;
     bool several_seeds = false;
@@ -790,10 +790,10 @@ std::string write_comparison(const std::vector<RunReport>& runs, const std::stri
       spec.legend = false;
       panels.push_back(scatter_raster(spec));
     }
-    panels.push_back(legend_raster(group.front()->class_names));
     std::vector<const Raster*> pointers;
     for (const Raster& p : panels) pointers.push_back(&p);
-    Raster tsne_panels = compose_panels(pointers, std::min<int>(3, static_cast<int>(pointers.size())));
+    const Raster legend = legend_raster(group.front()->class_names);
+    Raster tsne_panels = compose_panels_with_legend(pointers, std::min<int>(3, static_cast<int>(pointers.size())), legend);
     write_file_atomic(out_dir + "/tsne_" + dataset + ".png", encode_png(tsne_panels));
     h += "<h3>Latent space</h3>\n<figure>" + png_img(tsne_panels, "t-SNE panels") +
          "<figcaption>t-SNE of μ of the test set, coloured by label, one panel per run (paper, Figures "

@@ -1,6 +1,6 @@
 // The figures drawn with cairo: text lands where it is measured, antialiased; the scatter's PNG
 // and SVG come out the size they state, with one marker per point and nothing clipped; image
-// tiles keep their exact grey levels.
+// tiles keep their exact grey levels; the composite's legend sits beside the panels.
 #include <catch2/catch.hpp>
 
 #include <algorithm>
@@ -65,6 +65,10 @@ size_t codepoints(const std::string& utf8) {
   size_t n = 0;
   for (unsigned char c : utf8) n += (c & 0xC0) != 0x80;
   return n;
+}
+
+bool overlap(const Placement& a, const Placement& b) {
+  return a.x < b.x + b.width && b.x < a.x + a.width && a.y < b.y + b.height && b.y < a.y + a.height;
 }
 
 struct Points {
@@ -316,4 +320,61 @@ TEST_CASE("image grid tiles keep their exact grey levels, beside their row label
 
   spec.row_labels = {"only one"};
   REQUIRE_THROWS(grid_layout(spec));
+}
+
+TEST_CASE("the combined t-SNE figure's legend takes no panel cell of its own and overlaps nothing", "[figures]") {
+  const Raster legend = legend_raster(label_names("fashion", 10));
+  REQUIRE(legend.height > 10 * 15);
+  REQUIRE(ink_of(legend).count > 500);
+  for (int x = 0; x < legend.width; ++x) REQUIRE((white(legend, x, 0) && white(legend, x, legend.height - 1)));
+  for (int panel_count = 1; panel_count <= 7; ++panel_count) {
+    std::vector<Raster> panels;
+    for (int i = 0; i < panel_count; ++i) panels.push_back(make_raster(460, 470, class_palette(10)[i]));
+    std::vector<const Raster*> pointers;
+    for (const Raster& p : panels) pointers.push_back(&p);
+    const int columns = std::min(3, panel_count);
+    const PanelLayout L = panel_layout(pointers, columns, &legend);
+    // The layout it replaces: the legend as one more panel, three to a row.
+    std::vector<const Raster*> with_cell = pointers;
+    with_cell.push_back(&legend);
+    const PanelLayout cell = panel_layout(with_cell, std::min<int>(3, static_cast<int>(with_cell.size())), nullptr);
+    CAPTURE(panel_count, L.width, L.height, cell.width, cell.height);
+    const long area = static_cast<long>(L.width) * L.height, cell_area = static_cast<long>(cell.width) * cell.height;
+    REQUIRE(area <= cell_area);
+    if (panel_count == 3 || panel_count == 6) {
+      // A full last row: the legend column beside it, one row of panels fewer than before.
+      REQUIRE(area < cell_area);
+      REQUIRE(L.height < cell.height);
+    }
+
+    REQUIRE(L.legend.width == legend.width);
+    REQUIRE(L.legend.x >= 0);
+    REQUIRE(L.legend.y >= 0);
+    REQUIRE(L.legend.x + L.legend.width <= L.width);
+    REQUIRE(L.legend.y + L.legend.height <= L.height);
+    for (const Placement& p : L.panels) REQUIRE_FALSE(overlap(p, L.legend));
+    for (size_t i = 0; i < L.panels.size(); ++i)
+      for (size_t j = i + 1; j < L.panels.size(); ++j) REQUIRE_FALSE(overlap(L.panels[i], L.panels[j]));
+    int right_of_panels = 0;
+    for (const Placement& p : L.panels) right_of_panels = std::max(right_of_panels, p.x + p.width);
+    if (L.legend.x >= right_of_panels) {  // in the column beside: vertically centred on the panels
+      const int above = L.legend.y, below = L.height - L.legend.y - L.legend.height;
+      REQUIRE(std::abs(above - below) <= 1);
+    }
+
+    Raster composed = compose_panels_with_legend(pointers, columns, legend);
+    REQUIRE(composed.width == L.width);
+    REQUIRE(composed.height == L.height);
+    for (int y = 0; y < legend.height; ++y)
+      for (int x = 0; x < legend.width; ++x) {
+        const uint8_t* want = pixel(legend, x, y);
+        const uint8_t* got = pixel(composed, L.legend.x + x, L.legend.y + y);
+        REQUIRE((got[0] == want[0] && got[1] == want[1] && got[2] == want[2]));
+      }
+    for (size_t i = 0; i < panels.size(); ++i) {
+      const Placement& p = L.panels[i];
+      for (auto [x, y] : {std::pair<int, int>{p.x, p.y}, {p.x + p.width - 1, p.y + p.height - 1}})
+        REQUIRE(pixel(composed, x, y)[0] == panels[i].rgb[0]);
+    }
+  }
 }
