@@ -42,7 +42,7 @@ constexpr Entry kEntries[] = {
     {"commit", "Commit", MetricFormat::text, 0},
     {"backend", "Backend", MetricFormat::text, 0},
     {"device", "Device", MetricFormat::text, 0},
-    {"cuda_graph", "CUDA Graph", MetricFormat::text, 0},
+    {"cuda_graph", "CUDA Graph asked for", MetricFormat::text, 0},
     {"cuda_graph_replays", "CUDA Graph replays", MetricFormat::integer, 0},
     {"linear_fused", "Fused linear layers", MetricFormat::integer, 0},
     {"linear_unfused", "Unfused linear layers", MetricFormat::integer, 0},

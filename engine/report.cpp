@@ -257,14 +257,17 @@ std::string accuracy_table(const RunReport& r) {
   return html;
 }
 
-// A metrics object as a table: the readable name, the value formatted for reading, and the key
-// as the JSON file has it.
+// A metrics object as a table: the readable name, the value formatted for reading (numbers
+// right-aligned, words not), and the key as the JSON file has it.
 std::string metrics_table(const nlohmann::ordered_json& metrics) {
   std::string html = "<table><tr><th>metric</th><th>value</th><th>key</th></tr>\n";
-  for (auto it = metrics.begin(); it != metrics.end(); ++it)
-    html += "<tr><td>" + html_escape(metric_label(it.key()).label) + "</td><td class=\"num\">" +
-            html_escape(format_metric(it.key(), it.value())) + "</td><td><code>" + html_escape(it.key()) +
+  for (auto it = metrics.begin(); it != metrics.end(); ++it) {
+    const nlohmann::ordered_json& v = it.value();
+    const bool number = v.is_number() || v.is_null() || (v.is_array() && !v.empty() && v.front().is_number());
+    html += "<tr><td>" + html_escape(metric_label(it.key()).label) + "</td><td" + (number ? " class=\"num\"" : "") +
+            ">" + html_escape(format_metric(it.key(), v)) + "</td><td><code>" + html_escape(it.key()) +
             "</code></td></tr>\n";
+  }
   return html + "</table>\n";
 }
 
