@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdio>
 
+#include "report/canvas.h"
 #include "engine/error.h"
 #include "engine/io/svg.h"
 #include "engine/data/shuffle.h"
@@ -12,12 +13,59 @@ namespace cvae {
 
 namespace {
 
-constexpr Rgb kWhite{255, 255, 255};
 constexpr Rgb kInk{34, 34, 34};
 constexpr Rgb kGrey{110, 110, 110};
 constexpr Rgb kFrame{200, 200, 200};
-constexpr int kTextScale = 2;
-constexpr int kLine = kGlyphHeight * kTextScale;  // pixels of one line of text
+
+constexpr Font kTitleFont{17, true};
+constexpr Font kSubtitleFont{14, false};
+constexpr Font kLegendFont{15, false};
+constexpr Font kGridTitleFont{15, true};
+constexpr Font kRowLabelFont{14, false};
+
+// Points are a little transparent, so that where classes overlap both show and dense cores read
+// darker.
+constexpr double kPointAlpha = 0.8;
+
+constexpr double kFullTurn = 6.283185307179586;  // radians
+
+int ceil_px(double v) { return static_cast<int>(std::ceil(v)); }
+
+// The baseline that centres a line of `font` vertically on `middle`.
+double centred_baseline(double middle, Font font) {
+  LineMetrics m = line_metrics(font);
+  return middle + (m.ascent - m.descent) / 2;
+}
+
+// A legend: one row per class, a disc in the class's colour and the name beside it.
+struct LegendLayout {
+  double row = 0, radius = 0, text_x = 0;
+  Size size;
+};
+
+LegendLayout legend_layout(const std::vector<std::string>& names) {
+  LegendLayout L;
+  L.row = std::round(kLegendFont.size * 1.6);
+  L.radius = 0.35 * kLegendFont.size;
+  L.text_x = 2 * L.radius + 8;
+  double widest = 0;
+  for (const std::string& name : names) widest = std::max(widest, text_width(name, kLegendFont));
+  L.size = {ceil_px(L.text_x + widest) + 1, static_cast<int>(L.row * names.size())};
+  return L;
+}
+
+void draw_legend(cairo_t* cr, double x, double y, const std::vector<std::string>& names) {
+  const LegendLayout L = legend_layout(names);
+  const std::vector<Rgb> colors = class_palette(static_cast<int>(names.size()));
+  for (size_t c = 0; c < names.size(); ++c) {
+    const double middle = y + (c + 0.5) * L.row;
+    set_color(cr, colors[c]);
+    cairo_new_path(cr);
+    cairo_arc(cr, x + L.radius, middle, L.radius, 0, kFullTurn);
+    cairo_fill(cr);
+    draw_text(cr, x + L.text_x, centred_baseline(middle, kLegendFont), names[c], kLegendFont, kInk);
+  }
+}
 
 // Where the scatter's points land: the embedding's bounding box, padded, scaled into the square.
 struct ScatterFrame {
@@ -28,8 +76,9 @@ struct ScatterFrame {
 };
 
 struct ScatterLayout {
-  int width = 0, height = 0;
+  Size size;
   ScatterFrame frame;
+  double title_baseline = 0, subtitle_baseline = 0;
   int legend_x = 0, legend_y = 0;
   double radius = 2;
 };
@@ -44,13 +93,8 @@ void check_scatter(const ScatterSpec& spec) {
   if (spec.plot_size < 50) fail("scatter: plot_size too small");
 }
 
-int legend_width(const std::vector<std::string>& names, int scale) {
-  int widest = 0;
-  for (const std::string& name : names) widest = std::max(widest, text_width(name, scale));
-  return 11 * scale + widest;
-}
-
 ScatterLayout scatter_layout(const ScatterSpec& spec) {
+  check_scatter(spec);
   ScatterLayout L;
   const std::vector<double>& xy = *spec.xy;
   const size_t n = xy.size() / 2;
@@ -65,18 +109,29 @@ ScatterLayout scatter_layout(const ScatterSpec& spec) {
   L.frame.cy = (lo_y + hi_y) / 2;
   L.frame.span = std::max(std::max(hi_x - lo_x, hi_y - lo_y) * 1.05, 1e-9);
   L.frame.size = spec.plot_size;
-  L.frame.x0 = 20;
-  int top = 14;
-  if (!spec.title.empty()) top += kLine + 8;
-  if (!spec.subtitle.empty()) top += kLine + 8;
-  L.frame.y0 = top + 6;
+  const int margin = 20;
+  double y = margin;
+  if (!spec.title.empty()) {
+    LineMetrics m = line_metrics(kTitleFont);
+    L.title_baseline = y + m.ascent;
+    y += m.height() + 4;
+  }
+  if (!spec.subtitle.empty()) {
+    LineMetrics m = line_metrics(kSubtitleFont);
+    L.subtitle_baseline = y + m.ascent;
+    y += m.height() + 4;
+  }
+  if (y > margin) y += 6;
+  L.frame.x0 = margin;
+  L.frame.y0 = ceil_px(y);
   L.legend_x = L.frame.x0 + spec.plot_size + 24;
   L.legend_y = L.frame.y0 + 8;
-  int title_width = std::max(text_width(spec.title, kTextScale), text_width(spec.subtitle, kTextScale));
-  L.width = std::max(L.legend_x + (spec.legend ? legend_width(spec.names, kTextScale) + 20 : -4),
-                     L.frame.x0 + title_width + 20);
-  int legend_bottom = spec.legend ? L.legend_y + static_cast<int>(spec.names.size()) * (kLine + 10) : 0;
-  L.height = std::max(L.frame.y0 + spec.plot_size + 20, legend_bottom + 20);
+  const Size legend = legend_layout(spec.names).size;
+  const double title_width = std::max(text_width(spec.title, kTitleFont), text_width(spec.subtitle, kSubtitleFont));
+  L.size.width = std::max({L.frame.x0 + spec.plot_size + margin,
+                           spec.legend ? L.legend_x + legend.width + margin : 0,
+                           L.frame.x0 + ceil_px(title_width) + margin});
+  L.size.height = std::max(L.frame.y0 + spec.plot_size + margin, spec.legend ? L.legend_y + legend.height + margin : 0);
   // Points shrink as they crowd: about 1/3 of the mean spacing, within [1.2, 4] pixels.
   L.radius = std::min(4.0, std::max(1.2, 0.35 * spec.plot_size / std::sqrt(std::max<double>(n, 1))));
   return L;
@@ -99,6 +154,27 @@ std::string format_tick(double v) {
   char text[32];
   std::snprintf(text, sizeof text, "%g", std::fabs(v) < 1e-12 ? 0.0 : v);
   return text;
+}
+
+// The scatter, on an image surface (the PNG) or an SVG surface alike: one drawing for both.
+void draw_scatter(cairo_t* cr, const ScatterSpec& spec, const ScatterLayout& L) {
+  if (!spec.title.empty()) draw_text(cr, L.frame.x0, L.title_baseline, spec.title, kTitleFont, kInk);
+  if (!spec.subtitle.empty()) draw_text(cr, L.frame.x0, L.subtitle_baseline, spec.subtitle, kSubtitleFont, kGrey);
+  const ScatterFrame& F = L.frame;
+  // A one-pixel frame just outside the plot square, on pixel centres so that it stays sharp.
+  set_color(cr, kFrame);
+  cairo_set_line_width(cr, 1);
+  cairo_rectangle(cr, F.x0 - 0.5, F.y0 - 0.5, F.size + 1, F.size + 1);
+  cairo_stroke(cr);
+  const std::vector<Rgb> colors = class_palette(static_cast<int>(spec.names.size()));
+  const std::vector<double>& xy = *spec.xy;
+  for (int32_t i : drawing_order(spec.labels->size(), spec.seed)) {
+    set_color(cr, colors[(*spec.labels)[i]], kPointAlpha);
+    cairo_new_path(cr);
+    cairo_arc(cr, F.px(xy[2 * i]), F.py(xy[2 * i + 1]), L.radius, 0, kFullTurn);
+    cairo_fill(cr);
+  }
+  if (spec.legend) draw_legend(cr, L.legend_x, L.legend_y, spec.names);
 }
 
 }  // namespace
@@ -140,114 +216,78 @@ std::string css_color(Rgb color) {
   return text;
 }
 
+Size scatter_size(const ScatterSpec& spec) { return scatter_layout(spec).size; }
+
 Raster scatter_raster(const ScatterSpec& spec) {
-  check_scatter(spec);
   const ScatterLayout L = scatter_layout(spec);
-  const std::vector<Rgb> colors = class_palette(static_cast<int>(spec.names.size()));
-  Raster image = make_raster(L.width, L.height, kWhite);
-  int y = 14;
-  if (!spec.title.empty()) {
-    draw_text(image, L.frame.x0, y, spec.title, kInk, kTextScale);
-    y += kLine + 8;
-  }
-  if (!spec.subtitle.empty()) draw_text(image, L.frame.x0, y, spec.subtitle, kGrey, kTextScale);
-  const ScatterFrame& F = L.frame;
-  fill_rect(image, F.x0 - 1, F.y0 - 1, F.size + 2, 1, kFrame);
-  fill_rect(image, F.x0 - 1, F.y0 + F.size, F.size + 2, 1, kFrame);
-  fill_rect(image, F.x0 - 1, F.y0 - 1, 1, F.size + 2, kFrame);
-  fill_rect(image, F.x0 + F.size, F.y0 - 1, 1, F.size + 2, kFrame);
-  const std::vector<double>& xy = *spec.xy;
-  for (int32_t i : drawing_order(spec.labels->size(), spec.seed))
-    // Opaque, hard-edged points: few colours, so the PNG is a small palette image.
-    fill_disc(image, F.px(xy[2 * i]), F.py(xy[2 * i + 1]), L.radius, colors[(*spec.labels)[i]], 1.0f, false);
-  if (spec.legend) {
-    Raster legend = legend_raster(spec.names, kTextScale);
-    blit(image, legend, L.legend_x, L.legend_y);
-  }
-  return image;
+  Canvas canvas = Canvas::image(L.size.width, L.size.height, "t-SNE scatter (PNG)");
+  draw_scatter(canvas.cr(), spec, L);
+  return canvas.to_raster();
 }
 
 std::string scatter_svg(const ScatterSpec& spec) {
-  check_scatter(spec);
   const ScatterLayout L = scatter_layout(spec);
-  const std::vector<Rgb> colors = class_palette(static_cast<int>(spec.names.size()));
-  SvgBuilder svg(L.width, L.height);
-  svg.rect(0, 0, L.width, L.height, "#ffffff");
-  double y = 14;
-  if (!spec.title.empty()) {
-    svg.text(L.frame.x0, y + 15, spec.title, 18, "start", "fill=\"#222222\"");
-    y += kLine + 8;
-  }
-  if (!spec.subtitle.empty()) svg.text(L.frame.x0, y + 15, spec.subtitle, 15, "start", "fill=\"#6e6e6e\"");
-  const ScatterFrame& F = L.frame;
-  svg.rect(F.x0 - 0.5, F.y0 - 0.5, F.size + 1, F.size + 1, "none", "stroke=\"#c8c8c8\"");
-  svg.raw("<g fill-opacity=\"0.8\">\n");
-  const std::vector<double>& xy = *spec.xy;
-  for (int32_t i : drawing_order(spec.labels->size(), spec.seed))
-    svg.circle(F.px(xy[2 * i]), F.py(xy[2 * i + 1]), L.radius, css_color(colors[(*spec.labels)[i]]));
-  svg.raw("</g>\n");
-  if (spec.legend) {
-    for (size_t c = 0; c < spec.names.size(); ++c) {
-      double row = L.legend_y + c * (kLine + 10);
-      svg.circle(L.legend_x + 7, row + 9, 7, css_color(colors[c]));
-      svg.text(L.legend_x + 22, row + 15, spec.names[c], 16, "start", "fill=\"#222222\"");
-    }
-  }
-  return svg.finish(true);
+  Canvas canvas = Canvas::svg(L.size.width, L.size.height, "t-SNE scatter (SVG)");
+  draw_scatter(canvas.cr(), spec, L);
+  return canvas.finish_svg();
 }
 
-Raster legend_raster(const std::vector<std::string>& names, int scale) {
-  const std::vector<Rgb> colors = class_palette(static_cast<int>(names.size()));
-  const int line = kGlyphHeight * scale;
-  Raster legend = make_raster(legend_width(names, scale) + 4,
-                              static_cast<int>(names.size()) * (line + 5 * scale), kWhite);
-  for (size_t c = 0; c < names.size(); ++c) {
-    int row = static_cast<int>(c) * (line + 5 * scale);
-    fill_disc(legend, 3.5 * scale, row + 4.5 * scale, 3.5 * scale, colors[c], 1.0f);
-    draw_text(legend, 11 * scale, row, names[c], kInk, scale);
-  }
-  return legend;
+Raster legend_raster(const std::vector<std::string>& names) {
+  if (names.empty()) fail("legend: no class names");
+  const int pad = 4;  // room for the discs' and glyphs' antialiased edges
+  const Size size = legend_layout(names).size;
+  Canvas canvas = Canvas::image(size.width + 2 * pad, size.height + 2 * pad, "legend");
+  draw_legend(canvas.cr(), pad, pad, names);
+  return canvas.to_raster();
 }
 
-Raster image_grid(const GridSpec& spec) {
+GridLayout grid_layout(const GridSpec& spec) {
   if (!spec.images || spec.rows < 1 || spec.columns < 1 || spec.image_rows < 1 || spec.image_cols < 1 ||
       spec.scale < 1)
     fail("image grid: nothing to draw");
   if (!spec.row_labels.empty() && static_cast<int>(spec.row_labels.size()) != spec.rows)
     fail("image grid: one label per row needed");
-  const int gap = 2, pair_gap = 10;
-  const int tile_w = spec.image_cols * spec.scale, tile_h = spec.image_rows * spec.scale;
-  int label_w = 0;
-  for (const std::string& label : spec.row_labels) label_w = std::max(label_w, text_width(label, kTextScale));
-  if (label_w > 0) label_w += 12;
-  const int x0 = 12 + label_w;
-  const int y0 = spec.title.empty() ? 12 : 12 + kLine + 12;
-  std::vector<int> row_y(spec.rows);
-  int y = y0;
+  const int margin = 12, pair_gap = 10, label_gap = 10;
+  GridLayout L;
+  L.gap = 2;
+  L.tile_width = spec.image_cols * spec.scale;
+  L.tile_height = spec.image_rows * spec.scale;
+  double label_width = 0;
+  for (const std::string& label : spec.row_labels) label_width = std::max(label_width, text_width(label, kRowLabelFont));
+  L.tiles_x = margin + (label_width > 0 ? ceil_px(label_width) + label_gap : 0);
+  int y = spec.title.empty() ? margin : margin + ceil_px(line_metrics(kGridTitleFont).height()) + 8;
   for (int r = 0; r < spec.rows; ++r) {
-    row_y[r] = y;
-    y += tile_h + gap;
+    L.row_y.push_back(y);
+    y += L.tile_height + L.gap;
     if (std::find(spec.gap_after_rows.begin(), spec.gap_after_rows.end(), r) != spec.gap_after_rows.end())
       y += pair_gap;
   }
-  const int width = std::max(x0 + spec.columns * (tile_w + gap) + 10, 24 + text_width(spec.title, kTextScale));
-  const int height = y + 10;
-  Raster image = make_raster(width, height, kWhite);
-  if (!spec.title.empty()) draw_text(image, 12, 12, spec.title, kInk, kTextScale);
+  L.width = std::max(L.tile_x(spec.columns) - L.gap + margin,
+                     2 * margin + ceil_px(text_width(spec.title, kGridTitleFont)));
+  L.height = y - L.gap + margin;
+  return L;
+}
+
+Raster image_grid(const GridSpec& spec) {
+  const GridLayout L = grid_layout(spec);
+  Canvas canvas = Canvas::image(L.width, L.height, "image grid");
+  cairo_t* cr = canvas.cr();
+  if (!spec.title.empty())
+    draw_text(cr, 12, 12 + line_metrics(kGridTitleFont).ascent, spec.title, kGridTitleFont, kInk);
   const int pixels = spec.image_rows * spec.image_cols;
   for (int r = 0; r < spec.rows; ++r) {
     if (!spec.row_labels.empty())
-      draw_text(image, 12 + label_w - 12 - text_width(spec.row_labels[r], kTextScale),
-                row_y[r] + (tile_h - kLine) / 2, spec.row_labels[r], kInk, kTextScale);
+      draw_text(cr, L.tiles_x - 10, centred_baseline(L.row_y[r] + L.tile_height / 2.0, kRowLabelFont),
+                spec.row_labels[r], kRowLabelFont, kInk, Align::right);
     for (int c = 0; c < spec.columns; ++c)
-      draw_gray_tile(image, x0 + c * (tile_w + gap), row_y[r],
+      draw_gray_tile(cr, L.tile_x(c), L.row_y[r],
                      spec.images + (static_cast<size_t>(r) * spec.columns + c) * pixels,
                      spec.image_rows, spec.image_cols, spec.scale);
   }
-  return image;
+  return canvas.to_raster();
 }
 
-Raster compose_panels(const std::vector<const Raster*>& panels, int columns, int gap) {
+PanelLayout panel_layout(const std::vector<const Raster*>& panels, int columns, const Raster* legend, int gap) {
   if (panels.empty() || columns < 1) fail("compose: no panels");
   const int rows = (static_cast<int>(panels.size()) + columns - 1) / columns;
   std::vector<int> col_w(columns, 0), row_h(rows, 0);
@@ -255,20 +295,54 @@ Raster compose_panels(const std::vector<const Raster*>& panels, int columns, int
     col_w[i % columns] = std::max(col_w[i % columns], panels[i]->width);
     row_h[i / columns] = std::max(row_h[i / columns], panels[i]->height);
   }
-  int width = gap, height = gap;
-  for (int w : col_w) width += w + gap;
-  for (int h : row_h) height += h + gap;
-  Raster image = make_raster(width, height, kWhite);
+  PanelLayout L;
+  int grid_width = gap, grid_height = gap;
+  for (int w : col_w) grid_width += w + gap;
+  for (int h : row_h) grid_height += h + gap;
   int y = gap;
   for (int r = 0; r < rows; ++r) {
     int x = gap;
     for (int c = 0; c < columns; ++c) {
       size_t i = static_cast<size_t>(r) * columns + c;
-      if (i < panels.size()) blit(image, *panels[i], x, y);
+      if (i < panels.size()) L.panels.push_back({x, y, panels[i]->width, panels[i]->height});
       x += col_w[c] + gap;
     }
     y += row_h[r] + gap;
   }
+  L.width = grid_width;
+  L.height = grid_height;
+  if (!legend) return L;
+  // A last row with an empty cell has room already: the legend goes into the first empty cell,
+  // centred in it, and the figure keeps the grid's size.
+  const int last_count = static_cast<int>(panels.size()) - (rows - 1) * columns;
+  if (last_count < columns && legend->width <= col_w[last_count] && legend->height <= row_h[rows - 1]) {
+    int x = gap;
+    for (int c = 0; c < last_count; ++c) x += col_w[c] + gap;
+    const int top = grid_height - gap - row_h[rows - 1];
+    L.legend = {x + (col_w[last_count] - legend->width) / 2, top + (row_h[rows - 1] - legend->height) / 2,
+                legend->width, legend->height};
+    return L;
+  }
+  // Otherwise a column right of the grid, vertically centred on it.
+  L.width = grid_width + legend->width + gap;
+  L.height = std::max(grid_height, legend->height + 2 * gap);
+  L.legend = {grid_width, (L.height - legend->height) / 2, legend->width, legend->height};
+  return L;
+}
+
+Raster compose_panels(const std::vector<const Raster*>& panels, int columns, int gap) {
+  const PanelLayout L = panel_layout(panels, columns, nullptr, gap);
+  Raster image = make_raster(L.width, L.height, {255, 255, 255});
+  for (size_t i = 0; i < panels.size(); ++i) blit(image, *panels[i], L.panels[i].x, L.panels[i].y);
+  return image;
+}
+
+Raster compose_panels_with_legend(const std::vector<const Raster*>& panels, int columns, const Raster& legend,
+                                  int gap) {
+  const PanelLayout L = panel_layout(panels, columns, &legend, gap);
+  Raster image = make_raster(L.width, L.height, {255, 255, 255});
+  for (size_t i = 0; i < panels.size(); ++i) blit(image, *panels[i], L.panels[i].x, L.panels[i].y);
+  blit(image, legend, L.legend.x, L.legend.y);
   return image;
 }
 

@@ -1,5 +1,10 @@
 // The report's figures, drawn from numbers: the t-SNE scatter (PNG raster and SVG, the paper's
-// Figures 2–3), grids of images with a label per row (Figures 4–7) and the training curves (SVG).
+// Figures 2–3), grids of images with a label per row (Figures 4–7), composites of finished
+// figures, and the training curves (SVG). All but the curves are drawn with cairo
+// (report/canvas.h): the scatter's PNG and SVG come from one drawing function, on an image
+// surface or an SVG surface. The curves stay hand-written SVG with <text> elements, because the
+// page inlines them and cairo's SVG output names its glyphs with ids that would clash between
+// two documents in one page.
 #pragma once
 #include <string>
 #include <vector>
@@ -25,6 +30,12 @@ struct ScatterSpec {
   uint64_t seed = 1;     // drawing order (shuffled, so that no class hides the others)
 };
 
+struct Size {
+  int width = 0, height = 0;
+};
+
+// The figure's size in pixels: the PNG's, and the SVG document's in px.
+Size scatter_size(const ScatterSpec& spec);
 Raster scatter_raster(const ScatterSpec& spec);
 std::string scatter_svg(const ScatterSpec& spec);
 
@@ -38,12 +49,39 @@ struct GridSpec {
   std::vector<int> gap_after_rows;      // an extra gap below these rows (pairs of rows)
 };
 
+// Where image_grid puts things: tiles sit on whole pixels, so each keeps its exact grey levels.
+struct GridLayout {
+  int width = 0, height = 0;
+  int tiles_x = 0;          // left edge of the first column of tiles
+  std::vector<int> row_y;   // top edge of each row of tiles
+  int tile_width = 0, tile_height = 0, gap = 0;
+  int tile_x(int column) const { return tiles_x + column * (tile_width + gap); }
+};
+
+GridLayout grid_layout(const GridSpec& spec);
 Raster image_grid(const GridSpec& spec);
 
-// Panels side by side (columns per row), top-aligned, on white with a gap.
-Raster compose_panels(const std::vector<const Raster*>& panels, int columns, int gap = 16);
 // A legend (swatch and name per class) as its own small raster, for composites.
-Raster legend_raster(const std::vector<std::string>& names, int scale = 2);
+Raster legend_raster(const std::vector<std::string>& names);
+
+struct Placement {
+  int x = 0, y = 0, width = 0, height = 0;
+};
+
+// Panels side by side (columns per row), each top-left in its cell, on white with a gap between.
+// A legend goes into the last row's first empty cell where there is one (it costs no room there),
+// else into a column right of the panels, vertically centred on them.
+struct PanelLayout {
+  int width = 0, height = 0;
+  std::vector<Placement> panels;
+  Placement legend;  // width 0 without one
+};
+
+PanelLayout panel_layout(const std::vector<const Raster*>& panels, int columns, const Raster* legend,
+                         int gap = 16);
+Raster compose_panels(const std::vector<const Raster*>& panels, int columns, int gap = 16);
+Raster compose_panels_with_legend(const std::vector<const Raster*>& panels, int columns,
+                                  const Raster& legend, int gap = 16);
 
 struct CurveSeries {
   std::string name;

@@ -23,6 +23,7 @@
 #include "report/html.h"
 #include "report/png.h"
 #include "engine/io/svg.h"
+#include "report/metric_labels.h"
 #include "report/sampling.h"
 #include "report/table1.h"
 #include "report/tsne.h"
@@ -241,6 +242,20 @@ std::string accuracy_table(const RunReport& r) {
   return html;
 }
 
+// A metrics object as a table: the readable name, the value formatted for reading (numbers
+// right-aligned, words not), and the key as the JSON file has it.
+std::string metrics_table(const nlohmann::ordered_json& metrics) {
+  std::string html = "<table><tr><th>metric</th><th>value</th><th>key</th></tr>\n";
+  for (auto it = metrics.begin(); it != metrics.end(); ++it) {
+    const nlohmann::ordered_json& v = it.value();
+    const bool number = v.is_number() || v.is_null() || (v.is_array() && !v.empty() && v.front().is_number());
+    html += "<tr><td>" + html_escape(metric_label(it.key()).label) + "</td><td" + (number ? " class=\"num\"" : "") +
+            ">" + html_escape(format_metric(it.key(), v)) + "</td><td><code>" + html_escape(it.key()) +
+            "</code></td></tr>\n";
+  }
+  return html + "</table>\n";
+}
+
 std::string run_html(const RunReport& r, const ReportOptions& options) {
   std::string h = page_start(r.title);
   h += "<h1>" + html_escape(r.title) + "</h1>\n<p class=\"sub\">run folder <code>" +
@@ -250,10 +265,11 @@ std::string run_html(const RunReport& r, const ReportOptions& options) {
   // Key numbers first.
   h += "<ul class=\"key\">\n";
   if (r.metrics.is_object() && r.metrics.contains("test_bce_sampled") && r.metrics["test_bce_sampled"].is_number())
-    h += "<li>test BCE (one sampled z, the paper's Table 1): <b>" +
-         fixed(r.metrics["test_bce_sampled"].get<double>(), 2) + "</b></li>\n";
+    h += "<li>" + html_escape(metric_label("test_bce_sampled").label) + ", the paper's Table 1 figure: <b>" +
+         format_metric("test_bce_sampled", r.metrics["test_bce_sampled"]) + "</b></li>\n";
   if (r.conditional_accuracy >= 0)
-    h += "<li>conditional_sample_accuracy: <b>" + percent(r.conditional_accuracy) + "</b> of " +
+    h += "<li>" + html_escape(metric_label("conditional_sample_accuracy").label) + ": <b>" +
+         format_metric("conditional_sample_accuracy", r.conditional_accuracy) + "</b> of " +
          std::to_string(options.samples_per_class) +
          " generated images per class land in the intended class, judged by a classifier whose own "
          "test accuracy is " + percent(r.classifier_accuracy) + "</li>\n";
@@ -311,20 +327,8 @@ std::string run_html(const RunReport& r, const ReportOptions& options) {
        ").</figcaption></figure>\n";
 
   h += "<h2>Metrics</h2>\n";
-  if (r.metrics.is_object()) {
-    h += "<table><tr><th>key</th><th>value</th></tr>\n";
-    for (auto it = r.metrics.begin(); it != r.metrics.end(); ++it)
-      h += "<tr><td>" + html_escape(it.key()) + "</td><td class=\"num\">" + html_escape(json_cell(it.value())) +
-           "</td></tr>\n";
-    h += "</table>\n";
-  } else {
-    h += "<p>No metrics.json.</p>\n";
-  }
-  h += "<h2>This report's numbers (<code>report.json</code>)</h2>\n<table><tr><th>key</th><th>value</th></tr>\n";
-  for (auto it = r.report_metrics.begin(); it != r.report_metrics.end(); ++it)
-    h += "<tr><td>" + html_escape(it.key()) + "</td><td class=\"num\">" + html_escape(json_cell(it.value())) +
-         "</td></tr>\n";
-  h += "</table>\n";
+  h += r.metrics.is_object() ? metrics_table(r.metrics) : "<p>No metrics.json.</p>\n";
+  h += "<h2>This report's numbers (<code>report.json</code>)</h2>\n" + metrics_table(r.report_metrics);
 
   h += "<h2>Configuration</h2>\n<table><tr><th>key</th><th>value</th></tr>\n";
   nlohmann::json config = to_json(r.config);
@@ -640,13 +644,18 @@ SamplingComparison compare_sampling(const std::vector<const RunReport*>& runs) {
   return s;
 }
 
-std::string metric_cell(const RunReport& r, const std::string& key, bool as_percent) {
-  if (!r.metrics.is_object() || !r.metrics.contains(key) || !r.metrics[key].is_number()) {
-    if (key == "conditional_sample_accuracy" && r.conditional_accuracy >= 0) return percent(r.conditional_accuracy);
-    return "–";
-  }
-  double v = r.metrics[key].get<double>();
-  return as_percent ? percent(v) : fixed(v, 2);
+// The comparison table's columns of numbers, each named and formatted by report/metric_labels.h.
+const char* const kComparedMetrics[] = {"test_bce_sampled", "test_kl", "argmax_accuracy",
+                                        "cluster_accuracy_hungarian", "nmi", "linear_probe_accuracy",
+                                        "conditional_sample_accuracy", "tsne_seconds"};
+
+// From metrics.json, else the report's own number of this run (report.json's).
+std::string metric_cell(const RunReport& r, const std::string& key) {
+  if (r.metrics.is_object() && r.metrics.contains(key) && r.metrics[key].is_number())
+    return format_metric(key, r.metrics[key]);
+  if (r.report_metrics.is_object() && r.report_metrics.contains(key) && r.report_metrics[key].is_number())
+    return format_metric(key, r.report_metrics[key]);
+  return "–";
 }
 
 }  // namespace
@@ -703,8 +712,8 @@ std::string write_comparison(const std::vector<RunReport>& runs, const std::stri
     h += "<h2>Class-specific sampling, measured</h2>\n<p>The paper judges by eye that Lambda-Hot "
          "samples a chosen class better than the Conditional VAE. Here a classifier trained on the real "
          "training set labels " + std::to_string(options.samples_per_class) +
-         " generated images per class; conditional_sample_accuracy is the fraction that lands in the "
-         "intended class.</p>\n";
+         " generated images per class; the conditional-sample accuracy (<code>conditional_sample_accuracy</code> "
+         "in each run's report.json) is the fraction that lands in the intended class.</p>\n";
     for (const std::string& dataset : datasets_in(runs)) {
       SamplingComparison s = compare_sampling(runs_of(runs, dataset));
       if (!s.cvae_runs || !s.lambdahot_runs) continue;
@@ -729,11 +738,11 @@ std::string write_comparison(const std::vector<RunReport>& runs, const std::stri
            "): their numbers below are not comparable with each other.</p>\n";
   }
   h += "<h2>Metrics</h2>\n<table><tr><th>run</th><th>data set</th><th>method</th><th>seed</th>"
-       "<th>arch</th><th>epochs</th><th>train / test limit</th><th>commit</th>"
-       "<th>test BCE (sampled)</th><th>KL</th><th>argmax acc.</th><th>cluster acc. (Hungarian)</th>"
-       "<th>NMI</th><th>linear probe</th><th>conditional sample acc.</th><th>t-SNE s</th></tr>\n";
+       "<th>arch</th><th>epochs</th><th>train / test limit</th><th>commit</th>";
+  for (const char* key : kComparedMetrics) h += "<th>" + html_escape(metric_label(key).label) + "</th>";
+  h += "</tr>\n";
   for (const std::string& dataset : datasets_in(runs))
-    for (const RunReport* r : runs_of(runs, dataset))
+    for (const RunReport* r : runs_of(runs, dataset)) {
       h += "<tr><td><code>" + html_escape(base_name(r->run_dir)) + "</code></td><td>" +
            html_escape(dataset_title(dataset)) + "</td><td>" + html_escape(method_title(r->config.method)) +
            "</td><td class=\"num\">" + std::to_string(r->config.seed) + "</td><td>" + html_escape(r->config.arch) +
@@ -742,21 +751,17 @@ std::string write_comparison(const std::vector<RunReport>& runs, const std::stri
            (r->config.test_limit ? std::to_string(r->config.test_limit) : std::string("all")) + "</td><td><code>" +
            html_escape(r->metrics.is_object() && r->metrics.contains("commit") && r->metrics["commit"].is_string()
                            ? r->metrics["commit"].get<std::string>() : std::string("–")) +
-           "</code></td><td class=\"num\">" + metric_cell(*r, "test_bce_sampled", false) + "</td><td class=\"num\">" +
-           metric_cell(*r, "test_kl", false) + "</td><td class=\"num\">" +
-           metric_cell(*r, "argmax_accuracy", true) + "</td><td class=\"num\">" +
-           metric_cell(*r, "cluster_accuracy_hungarian", true) + "</td><td class=\"num\">" +
-           metric_cell(*r, "nmi", false) + "</td><td class=\"num\">" +
-           metric_cell(*r, "linear_probe_accuracy", true) + "</td><td class=\"num\">" +
-           metric_cell(*r, "conditional_sample_accuracy", true) + "</td><td class=\"num\">" +
-           fixed(r->tsne_seconds, 1) + "</td></tr>\n";
+           "</code></td>";
+      for (const char* key : kComparedMetrics) h += "<td class=\"num\">" + html_escape(metric_cell(*r, key)) + "</td>";
+      h += "</tr>\n";
+    }
   h += "</table>\n<p>Each run's own report (all figures, config, training curves) is "
        "<code>report.html</code> in its run folder.</p>\n";
 
   for (const std::string& dataset : datasets_in(runs)) {
     const std::vector<const RunReport*> group = runs_of(runs, dataset);
     h += "<h2>" + html_escape(dataset_title(dataset)) + "</h2>\n";
-    // t-SNE panels side by side (the paper's Figures 2–3), one shared legend.
+    // t-SNE panels side by side (the paper's Figures 2–3), one shared legend beside them (compose_panels_with_legend).
     std::vector<Raster> panels;
     std::set<Method> methods;
     bool several_seeds = false;
@@ -769,10 +774,10 @@ std::string write_comparison(const std::vector<RunReport>& runs, const std::stri
       spec.legend = false;
       panels.push_back(scatter_raster(spec));
     }
-    panels.push_back(legend_raster(group.front()->class_names));
     std::vector<const Raster*> pointers;
     for (const Raster& p : panels) pointers.push_back(&p);
-    Raster tsne_panels = compose_panels(pointers, std::min<int>(3, static_cast<int>(pointers.size())));
+    const Raster legend = legend_raster(group.front()->class_names);
+    Raster tsne_panels = compose_panels_with_legend(pointers, std::min<int>(3, static_cast<int>(pointers.size())), legend);
     write_file_atomic(out_dir + "/tsne_" + dataset + ".png", encode_png(tsne_panels));
     h += "<h3>Latent space</h3>\n<figure>" + png_img(tsne_panels, "t-SNE panels") +
          "<figcaption>t-SNE of μ of the test set, coloured by label, one panel per run (paper, Figures "

@@ -8,7 +8,7 @@ repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 data="${CLUSTERVAE_DATA:-$repo/data}"
 
 packages=(cmake ninja-build g++ make catch2 nlohmann-json3-dev libdnnl-dev zlib1g-dev
-          libpng-dev libcairo2-dev dataset-fashion-mnist ca-certificates chromium fonts-dejavu-core)
+          libpng-dev libcairo2-dev pkg-config dataset-fashion-mnist ca-certificates chromium fonts-dejavu-core)
 # clang and its sanitizer runtimes: the libFuzzer targets (scripts/fuzz.sh).
 packages+=(clang libclang-rt-14-dev)
 # --tests (scripts/test.sh): Debian's PyTorch too, for the test that loads a checkpoint into it.

@@ -142,6 +142,10 @@ TEST_CASE("report.html is well-formed, self-contained HTML", "[report]") {
     REQUIRE(html.find("<img src=\"data:image/png;base64,") != std::string::npos);
     REQUIRE(html.find("<svg") != std::string::npos);  // the training curves
     REQUIRE(html.find("test_bce_sampled") != std::string::npos);
+    // Metrics under readable names, the key beside for finding it in metrics.json.
+    REQUIRE_THAT(html, Catch::Contains("<td>Test BCE (sampled z)</td>") && Catch::Contains("<td>NMI</td>") &&
+                           Catch::Contains("<code>test_bce_sampled</code>"));
+    REQUIRE_THAT(html, !Catch::Contains("conditional_sample_accuracy:"));
   }
   // A run without metrics.json and log.jsonl (evaluate=false, or still running): a report all the
   // same, and no metrics.json is made.
@@ -183,6 +187,13 @@ TEST_CASE("several runs give a self-contained comparison page with a sampling ve
 
   REQUIRE_THAT(html, !Catch::Contains("not trained alike"));
   REQUIRE_THAT(html, Catch::Contains("<th>epochs</th>") && Catch::Contains("<th>commit</th>"));
+  REQUIRE_THAT(html, Catch::Contains("<th>Cluster accuracy (Hungarian)</th>") &&
+                         Catch::Contains("<th>Linear-probe accuracy</th>") && Catch::Contains("<th>t-SNE time</th>"));
+  // The comparison's percentages with one decimal: the CVAE's linear probe, as its metrics.json has it.
+  const double probe = reports[0].metrics["linear_probe_accuracy"].get<double>();
+  char cell[32];
+  std::snprintf(cell, sizeof cell, "<td class=\"num\">%.1f%%</td>", 100 * probe);
+  REQUIRE_THAT(html, Catch::Contains(cell));
 
   // Without a folder named, a new compare-<time> folder next to the runs.
   std::string second;
