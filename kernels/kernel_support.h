@@ -1,5 +1,5 @@
 // What every kernel file includes: the CUDA runtime (nvcc) or its CPU emulation (plain C++ with
-// CLUSTERVAE_EMULATION, DESIGN.md decision 5), the one launch macro both builds share and the one
+// CLUSTERVAE_EMULATION, docs/DESIGN.md decision 5), the one launch macro both builds share and the one
 // checking macro for CUDA runtime calls. Host-safe: engine/cuda includes it through kernels.h.
 #pragma once
 #include <cstdint>

@@ -330,7 +330,7 @@ inline Buffer::~Buffer() {
   if (data_ && owner_) owner_->release(data_);
 }
 
-// Range of log σ² used by reparam_kl (DESIGN.md decision 6): exp(±20) stays finite in float with
+// Range of log σ² used by reparam_kl (docs/DESIGN.md decision 6): exp(±20) stays finite in float with
 // room to spare; an encoder that reaches the bounds gets no gradient pushing it further.
 constexpr float kLogVarMin = -20.0f;
 constexpr float kLogVarMax = 20.0f;

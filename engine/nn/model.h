@@ -1,7 +1,7 @@
 // The VAE's networks. arch=mlp, the paper's MLP VAE (and CVAE): encoder  in → hidden (ReLU) →
 // [μ | log σ²]  and decoder  latent (+ one-hot label for CVAE) → hidden (ReLU) → pixel logits.
 // arch=conv (engine/nn/conv_net.cpp): two 4×4 stride-2 convolutions in, two transposed out.
-// Parameters live in one flat buffer (DESIGN.md decision 3); each layer is a view into it.
+// Parameters live in one flat buffer (docs/DESIGN.md decision 3); each layer is a view into it.
 // Every numeric step is a Backend call, so the same code runs on the CPU and the GPU.
 #pragma once
 #include <cstdint>
@@ -92,7 +92,7 @@ ParamLayout make_param_layout(const ModelShape& shape);
 std::vector<float> init_params(const ParamLayout& layout, uint64_t seed);
 
 // Every activation and gradient buffer of one step, sized once for `capacity` rows:
-// nothing is allocated while training (DESIGN.md decision 4).
+// nothing is allocated while training (docs/DESIGN.md decision 4).
 struct Workspace {
   int capacity = 0;
   Buffer encoder_in;  // [cap, encoder_in]  x/255 (| one-hot)   (conv: [cap, pixels])

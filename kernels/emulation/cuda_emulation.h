@@ -1,6 +1,6 @@
 // A small emulation of the CUDA execution model, so that every kernels/*.cu file also compiles as
 // plain C++ (with CLUSTERVAE_EMULATION defined) and runs in CI on machines without a GPU
-// (DESIGN.md decision 5). It is written to be obviously correct, not fast; tests run small shapes.
+// (docs/DESIGN.md decision 5). It is written to be obviously correct, not fast; tests run small shapes.
 //
 // The model:
 //   - a launch runs its blocks one after another, in blockIdx order (x fastest);

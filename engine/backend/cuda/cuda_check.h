@@ -1,6 +1,6 @@
 // The checking macros of engine/cuda: CUDA runtime calls through CVAE_CUDA_CHECK (from
 // kernels/kernel_support.h, shared with the launchers) and cuBLAS calls through CVAE_CUBLAS_CHECK.
-// A failure throws cvae::Error naming the call and file:line (DESIGN.md decision 8).
+// A failure throws cvae::Error naming the call and file:line (docs/DESIGN.md decision 8).
 #pragma once
 #include <cublas_v2.h>
 
