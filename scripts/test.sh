@@ -19,6 +19,7 @@ cmake --preset sanitize -S "$repo" > /dev/null
 cmake --build "$repo/build-sanitize" -j "$(nproc)"
 # The SIGKILL test spawns the trainer; leaks in a killed process are not leaks.
 (cd "$repo/build-sanitize" && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+  LSAN_OPTIONS="suppressions=$repo/tests/lsan.supp" \
   ctest --output-on-failure -j "$(nproc)" -L "cpu|emulated")
 
 echo "== fuzzing =="
