@@ -83,7 +83,7 @@ int main(int argc, char** argv) {
     const int side = run.state.shape.arch == cvae::Arch::conv
                          ? run.state.shape.image_side
                          : static_cast<int>(std::lround(std::sqrt(double(run.state.shape.pixels))));
-    std::vector<std::string> names = cvae::label_names(config.dataset, config.classes);
+    std::vector<std::string> names = cvae::class_names(config.dataset, config.classes);
 
     cvae::GeneratedImages images;
     std::vector<std::string> row_labels;

@@ -1,7 +1,5 @@
 #include "report/classifier.h"
 
-#include <sys/stat.h>
-
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -95,11 +93,6 @@ void measure(ImageClassifier& m, const LabelledImages& test) {
   m.test_accuracy_per_class.assign(m.classes, 0.0);
   for (int c = 0; c < m.classes; ++c)
     m.test_accuracy_per_class[c] = total[c] ? static_cast<double>(right[c]) / total[c] : 0.0;
-}
-
-bool file_exists(const std::string& path) {
-  struct stat info;
-  return ::stat(path.c_str(), &info) == 0;
 }
 
 }  // namespace
@@ -284,7 +277,7 @@ ImageClassifier cached_image_classifier(const std::string& cache_path, const Lab
                                         const LabelledImages& test, int classes,
                                         const ClassifierOptions& options, std::string* note) {
   const std::string wanted = classifier_fingerprint(train, classes, options);
-  if (!cache_path.empty() && file_exists(cache_path)) {
+  if (!cache_path.empty() && path_exists(cache_path)) {
     try {
       ImageClassifier cached = decode_classifier(read_file(cache_path), cache_path);
       if (cached.data_fingerprint == wanted && cached.classes == classes &&

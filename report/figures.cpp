@@ -179,16 +179,6 @@ void draw_scatter(cairo_t* cr, const ScatterSpec& spec, const ScatterLayout& L) 
 
 }  // namespace
 
-std::vector<std::string> label_names(const std::string& dataset, int classes) {
-  static const std::vector<std::string> fashion = {"T-shirt/top", "Trouser", "Pullover", "Dress",
-                                                   "Coat", "Sandal", "Shirt", "Sneaker", "Bag",
-                                                   "Ankle boot"};
-  std::vector<std::string> names;
-  for (int c = 0; c < classes; ++c)
-    names.push_back(dataset == "fashion" && c < 10 ? fashion[c] : std::to_string(c));
-  return names;
-}
-
 std::vector<Rgb> class_palette(int classes) {
   static const Rgb tab10[10] = {{31, 119, 180}, {255, 127, 14}, {44, 160, 44},  {214, 39, 40},
                                 {148, 103, 189}, {140, 86, 75}, {227, 119, 194}, {127, 127, 127},

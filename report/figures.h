@@ -13,9 +13,6 @@
 
 namespace cvae {
 
-// Label names of the data sets the paper uses ("0".."9"; FashionMNIST's ten garments), else the
-// class numbers.
-std::vector<std::string> label_names(const std::string& dataset, int classes);
 // Matplotlib's "tab10" for up to ten classes, then evenly spaced hues.
 std::vector<Rgb> class_palette(int classes);
 std::string css_color(Rgb color);  // "#1f77b4"

@@ -60,12 +60,6 @@ constexpr Entry kEntries[] = {
     {"tsne_method", "t-SNE method", MetricFormat::text, 0},
 };
 
-std::string fixed(double v, int digits) {
-  char text[64];
-  std::snprintf(text, sizeof text, "%.*f", digits, v);
-  return text;
-}
-
 // One value without a unit (a list puts the unit once, after its last element).
 std::string format_scalar(const MetricLabel& m, const nlohmann::ordered_json& v) {
   if (v.is_null()) return "–";
@@ -73,12 +67,12 @@ std::string format_scalar(const MetricLabel& m, const nlohmann::ordered_json& v)
   if (v.is_string()) return v.get<std::string>();
   if (!v.is_number()) return v.dump();
   const double x = v.get<double>();
-  if (!std::isfinite(x)) return fixed(x, 0);  // "nan", "inf": a diverged run says so
+  if (!std::isfinite(x)) return fixed_text(x, 0);  // "nan", "inf": a diverged run says so
   switch (m.format) {
-    case MetricFormat::percent: return fixed(100 * x, m.digits) + "%";
+    case MetricFormat::percent: return percent_text(x, m.digits);
     case MetricFormat::number:
-    case MetricFormat::seconds: return fixed(x, m.digits);
-    case MetricFormat::integer: return fixed(std::round(x), 0);
+    case MetricFormat::seconds: return fixed_text(x, m.digits);
+    case MetricFormat::integer: return fixed_text(std::round(x), 0);
     case MetricFormat::text: break;
   }
   // A key the table lacks: integers as they are, reals to four significant digits.
@@ -116,5 +110,13 @@ std::string format_metric(const std::string& key, const nlohmann::ordered_json& 
   if (shown < value.size()) out += ", … (" + std::to_string(value.size()) + " values)";
   return out;
 }
+
+std::string fixed_text(double value, int digits) {
+  char text[64];
+  std::snprintf(text, sizeof text, "%.*f", digits, value);
+  return text;
+}
+
+std::string percent_text(double fraction, int digits) { return fixed_text(100 * fraction, digits) + "%"; }
 
 }  // namespace cvae

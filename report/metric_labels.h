@@ -25,6 +25,11 @@ struct MetricLabel {
 
 MetricLabel metric_label(const std::string& key);
 
+// Numbers as every page of the report prints them: fixed-point with `digits` decimals ("98.21"),
+// and a fraction as a percentage ("93.4%").
+std::string fixed_text(double value, int digits);
+std::string percent_text(double fraction, int digits = 1);
+
 // The value of `key` as its label says. null (a metric that does not apply to the method) is "–";
 // a list is its elements so formatted, the first 12 and then how many there are.
 std::string format_metric(const std::string& key, const nlohmann::ordered_json& value);

@@ -5,7 +5,9 @@
 #include <cstdio>
 #include <sstream>
 
+#include "engine/data/dataset.h"
 #include "engine/suggest.h"
+#include "report/metric_labels.h"
 
 namespace cvae {
 
@@ -40,16 +42,10 @@ bool has(const std::vector<Table1Run>& runs, const std::string& dataset, Method 
   return !values(runs, dataset, method, "test_bce_sampled").empty();
 }
 
-std::string fmt(double v, int digits = 2) {
-  char text[64];
-  std::snprintf(text, sizeof text, "%.*f", digits, v);
-  return text;
-}
-
 std::string pm(const Stat& s, int digits = 2, double scale = 1) {
   if (s.n == 0) return "–";
-  if (s.n == 1) return fmt(s.mean * scale, digits);
-  return fmt(s.mean * scale, digits) + " ± " + fmt(s.std * scale, digits);
+  if (s.n == 1) return fixed_text(s.mean * scale, digits);
+  return fixed_text(s.mean * scale, digits) + " ± " + fixed_text(s.std * scale, digits);
 }
 
 // Why the runs of `methods` on `dataset` cannot judge a claim made for the network `arch` ("mlp":
@@ -183,12 +179,12 @@ std::vector<Verdict> table1_verdicts(const std::vector<Table1Run>& runs) {
     if (has(runs, ds, Method::movable) && has(runs, ds, Method::lambdahot)) {
       add("Movable centres have a lower test BCE than fixed Lambda-Hot", {Method::movable, Method::lambdahot}, "",
           bce(Method::movable) < bce(Method::lambdahot),
-          "movable " + fmt(bce(Method::movable)) + " vs lambdahot " + fmt(bce(Method::lambdahot)));
+          "movable " + fixed_text(bce(Method::movable), 2) + " vs lambdahot " + fixed_text(bce(Method::lambdahot), 2));
       double nearest = stat_of(values(runs, ds, Method::movable, "nearest_centre_accuracy")).mean;
       double argmax = stat_of(values(runs, ds, Method::lambdahot, "argmax_accuracy")).mean;
       add("Movable nearest-centre accuracy is at least Lambda-Hot's argmax accuracy", {Method::movable, Method::lambdahot}, "",
           nearest >= argmax,
-          "movable " + fmt(100 * nearest) + " % vs lambdahot " + fmt(100 * argmax) + " %");
+          "movable " + fixed_text(100 * nearest, 2) + " % vs lambdahot " + fixed_text(100 * argmax, 2) + " %");
     }
     // 1. K-Means VAE has the lowest reconstruction loss of all methods.
     if (has(runs, ds, Method::kmeans)) {
@@ -198,7 +194,7 @@ std::vector<Verdict> table1_verdicts(const std::vector<Table1Run>& runs) {
       for (Method m : all_methods())
         if (has(runs, ds, m) && traits(m).in_paper) {
           if (bce(m) < best_bce) { best_bce = bce(m); best = m; }
-          evidence += (evidence.empty() ? "" : ", ") + method_name(m) + " " + fmt(bce(m));
+          evidence += (evidence.empty() ? "" : ", ") + method_name(m) + " " + fixed_text(bce(m), 2);
         }
       add("K-Means VAE has the lowest test BCE of all methods", paper_methods(), "mlp",
           best == Method::kmeans, evidence);
@@ -208,15 +204,15 @@ std::vector<Verdict> table1_verdicts(const std::vector<Table1Run>& runs) {
       if (has(runs, ds, Method::lambdahot) && has(runs, ds, other))
         add(std::string("Lambda-Hot VAE has a lower test BCE than ") + method_title(other), {Method::lambdahot, other}, "mlp",
             bce(Method::lambdahot) < bce(other),
-            "lambdahot " + fmt(bce(Method::lambdahot)) + " vs " + method_name(other) + " " + fmt(bce(other)));
+            "lambdahot " + fixed_text(bce(Method::lambdahot), 2) + " vs " + method_name(other) + " " + fixed_text(bce(other), 2));
     // 4. β = 5 costs reconstruction: the Beta VAE has the highest BCE.
     if (has(runs, ds, Method::beta)) {
       bool highest = true;
-      std::string evidence = "beta " + fmt(bce(Method::beta));
+      std::string evidence = "beta " + fixed_text(bce(Method::beta), 2);
       for (Method m : all_methods())
         if (m != Method::beta && traits(m).in_paper && has(runs, ds, m)) {
           highest = highest && bce(Method::beta) > bce(m);
-          evidence += ", " + method_name(m) + " " + fmt(bce(m));
+          evidence += ", " + method_name(m) + " " + fixed_text(bce(m), 2);
         }
       add("Beta VAE has the highest test BCE", paper_methods(), "mlp", highest,
           evidence);
@@ -225,14 +221,14 @@ std::vector<Verdict> table1_verdicts(const std::vector<Table1Run>& runs) {
     const bool conv = std::any_of(runs.begin(), runs.end(), [](const Table1Run& r) { return r.arch == "conv"; });
     if (conv && has(runs, ds, Method::lambdahot) && conv_argmax_target(ds) > 0) {
       double acc = stat_of(values(runs, ds, Method::lambdahot, "argmax_accuracy")).mean;
-      add("Conv Lambda-Hot argmax accuracy reaches " + fmt(100 * conv_argmax_target(ds), 0) + " %", {Method::lambdahot},
-          "conv", acc >= conv_argmax_target(ds), "measured " + fmt(100 * acc) + " %");
+      add("Conv Lambda-Hot argmax accuracy reaches " + fixed_text(100 * conv_argmax_target(ds), 0) + " %", {Method::lambdahot},
+          "conv", acc >= conv_argmax_target(ds), "measured " + fixed_text(100 * acc, 2) + " %");
     }
     // 5. Lambda-Hot argmax classifier reaches the paper's accuracy.
     if (has(runs, ds, Method::lambdahot) && paper_argmax_accuracy(ds) > 0) {
       double acc = stat_of(values(runs, ds, Method::lambdahot, "argmax_accuracy")).mean;
-      add("Lambda-Hot argmax accuracy reaches the paper's " + fmt(100 * paper_argmax_accuracy(ds)) + " %",
-          {Method::lambdahot}, "mlp", acc >= paper_argmax_accuracy(ds), "measured " + fmt(100 * acc) + " %");
+      add("Lambda-Hot argmax accuracy reaches the paper's " + fixed_text(100 * paper_argmax_accuracy(ds), 2) + " %",
+          {Method::lambdahot}, "mlp", acc >= paper_argmax_accuracy(ds), "measured " + fixed_text(100 * acc, 2) + " %");
     }
     // 6. The K-Means VAE's latent space is more separable than the regular VAE's.
     if (has(runs, ds, Method::kmeans) && has(runs, ds, Method::vae)) {
@@ -242,8 +238,8 @@ std::vector<Verdict> table1_verdicts(const std::vector<Table1Run>& runs) {
       double vn = stat_of(values(runs, ds, Method::vae, "nmi")).mean;
       add("K-Means VAE's latent space clusters by class better than the regular VAE's", {Method::kmeans, Method::vae}, "mlp",
           k > v && kn > vn,
-          "cluster accuracy " + fmt(100 * k, 1) + " % vs " + fmt(100 * v, 1) + " %, NMI " +
-              fmt(kn, 3) + " vs " + fmt(vn, 3));
+          "cluster accuracy " + fixed_text(100 * k, 1) + " % vs " + fixed_text(100 * v, 1) + " %, NMI " +
+              fixed_text(kn, 3) + " vs " + fixed_text(vn, 3));
     }
   }
   return out;
@@ -299,7 +295,7 @@ std::string table1_markdown(const std::vector<Table1Run>& runs) {
      << "Test BCE: binary cross-entropy summed over the 784 pixels, mean over the test images, one "
         "sampled z (the paper's figure); z = μ beside it. Accuracies in %. Mean ± std over seeds.\n";
   for (const std::string& ds : datasets_of(runs)) {
-    md << "\n## " << (ds == "mnist" ? "MNIST" : ds == "fashion" ? "FashionMNIST" : ds) << "\n\n"
+    md << "\n## " << dataset_title(ds) << "\n\n"
        << "| method | paper BCE | test BCE (sampled) | per seed | test BCE (z = μ) | KL | argmax acc | "
           "nearest-centre acc | cluster acc (Hungarian) | cluster acc (majority) | NMI | linear probe | img/s |\n"
        << "|---|---|---|---|---|---|---|---|---|---|---|---|---|\n";
@@ -308,11 +304,11 @@ std::string table1_markdown(const std::vector<Table1Run>& runs) {
       double paper = paper_table1_bce(ds, m);
       std::vector<double> per_seed = values(runs, ds, m, "test_bce_sampled");
       std::string seeds;
-      for (double v : per_seed) seeds += (seeds.empty() ? "" : ", ") + fmt(v);
+      for (double v : per_seed) seeds += (seeds.empty() ? "" : ", ") + fixed_text(v, 2);
       auto cell = [&](const char* key, int digits, double scale) {
         return pm(stat_of(values(runs, ds, m, key)), digits, scale);
       };
-      md << "| " << method_title(m) << " | " << (paper > 0 ? fmt(paper) : "–") << " | "
+      md << "| " << method_title(m) << " | " << (paper > 0 ? fixed_text(paper, 2) : "–") << " | "
          << cell("test_bce_sampled", 2, 1) << " | " << seeds << " | " << cell("test_bce_mean", 2, 1)
          << " | " << cell("test_kl", 2, 1) << " | " << cell("argmax_accuracy", 2, 100) << " | "
          << cell("nearest_centre_accuracy", 2, 100) << " | "

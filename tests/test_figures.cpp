@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "engine/data/dataset.h"
+#include "engine/io/heatmap_svg.h"
 #include "report/canvas.h"
 #include "report/figures.h"
 #include "report/png.h"
@@ -242,7 +244,7 @@ TEST_CASE("the scatter raster draws every class colour and keeps its text inside
   spec.subtitle = "300 points, coloured by label";
   spec.xy = &p.xy;
   spec.labels = &p.labels;
-  spec.names = label_names("fashion", 10);
+  spec.names = class_names("fashion", 10);
   spec.plot_size = 200;
   Raster image = scatter_raster(spec);
   // The figure grew to hold its title: ink in the title's band reaches beyond the plot and the
@@ -323,7 +325,7 @@ TEST_CASE("image grid tiles keep their exact grey levels, beside their row label
 }
 
 TEST_CASE("the combined t-SNE figure's legend takes no panel cell of its own and overlaps nothing", "[figures]") {
-  const Raster legend = legend_raster(label_names("fashion", 10));
+  const Raster legend = legend_raster(class_names("fashion", 10));
   REQUIRE(legend.height > 10 * 15);
   REQUIRE(ink_of(legend).count > 500);
   for (int x = 0; x < legend.width; ++x) REQUIRE((white(legend, x, 0) && white(legend, x, legend.height - 1)));
@@ -377,4 +379,27 @@ TEST_CASE("the combined t-SNE figure's legend takes no panel cell of its own and
         REQUIRE(pixel(composed, x, y)[0] == panels[i].rgb[0]);
     }
   }
+}
+
+TEST_CASE("the centre-distance heat map is well-formed SVG: a cell per pair, labels escaped, a colour scale",
+          "[figures]") {
+  const int n = 3;
+  const std::vector<double> d = {0, 2, 7, 2, 0, 4.25, 7, 4.25, 0};
+  const std::string svg = heatmap_svg(d, n, {"a<b", "T-shirt/top", "c&d"}, "Distances \"between\"");
+  REQUIRE(svg.rfind("<?xml", 0) == 0);
+  REQUIRE(test::markup_problem(svg, false) == "");
+  // n×n cells + the background + 20 steps of the colour bar
+  size_t rects = 0;
+  for (size_t at = svg.find("<rect"); at != std::string::npos; at = svg.find("<rect", at + 1)) ++rects;
+  REQUIRE(rects == static_cast<size_t>(n * n + 1 + 20));
+  REQUIRE_THAT(svg, Catch::Contains("a&lt;b") && Catch::Contains("c&amp;d") &&
+                        Catch::Contains("Distances &quot;between&quot;"));
+  // every distance with one decimal; the scale runs from the smallest to the largest off-diagonal one
+  REQUIRE_THAT(svg, Catch::Contains(">2.0</text>") && Catch::Contains(">4.2</text>") &&
+                        Catch::Contains(">7.0</text>") && Catch::Contains(">distance</text>"));
+  REQUIRE_THAT(svg, Catch::Contains(">3.2</text>") && Catch::Contains(">5.8</text>"));  // 2 + 5·k/4
+  // equal distances (Lambda-Hot's fixed centres): one colour, one value on the scale
+  const std::string equal = heatmap_svg({0, 5, 5, 0}, 2, {"0", "1"}, "equal");
+  REQUIRE(test::markup_problem(equal, false) == "");
+  REQUIRE_THAT(equal, !Catch::Contains(">6.0</text>"));
 }

@@ -3,24 +3,19 @@
 #include <cstdlib>
 #include <numeric>
 #include <vector>
-#include <sys/stat.h>
 
 #include "engine/error.h"
+#include "engine/io/files.h"
 
 namespace cvae {
 
 namespace {
 
-bool exists(const std::string& path) {
-  struct stat info;
-  return ::stat(path.c_str(), &info) == 0;
-}
-
 // The raw file, else its .gz twin; when neither exists the raw name is returned so that the
 // reader's error names the file a user would look for.
 std::string pick(const std::string& base) {
-  if (exists(base)) return base;
-  if (exists(base + ".gz")) return base + ".gz";
+  if (path_exists(base)) return base;
+  if (path_exists(base + ".gz")) return base + ".gz";
   return base;
 }
 
@@ -38,6 +33,21 @@ void limit(LabelledImages& split, int limit, const char* key, const std::string&
 }
 
 }  // namespace
+
+std::string dataset_title(const std::string& dataset) {
+  if (dataset == "mnist") return "MNIST";
+  if (dataset == "fashion") return "FashionMNIST";
+  return dataset;
+}
+
+std::vector<std::string> class_names(const std::string& dataset, int classes) {
+  static const char* const fashion[] = {"T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+                                        "Sandal",      "Shirt",   "Sneaker",  "Bag",   "Ankle boot"};
+  std::vector<std::string> names;
+  for (int c = 0; c < classes; ++c)
+    names.push_back(dataset == "fashion" && c < 10 ? fashion[c] : std::to_string(c));
+  return names;
+}
 
 DatasetFiles resolve_dataset_files(const Config& config) {
   std::string dir = config.data_dir;
@@ -63,7 +73,7 @@ DatasetFiles resolve_dataset_files(const Config& config) {
   const std::string* chosen[] = {&files.train_images, &files.train_labels, &files.test_images,
                                  &files.test_labels};
   for (int i = 0; i < 4; ++i)
-    if (!exists(*chosen[i]))
+    if (!path_exists(*chosen[i]))
       fail(*chosen[i] + ": no such file" +
            (given[i]->empty() ? " (run scripts/setup.sh to lay the data sets)" : ""));
   return files;

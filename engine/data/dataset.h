@@ -2,6 +2,7 @@
 // then uploaded once to the backend as uint8 pixels and int32 labels.
 #pragma once
 #include <string>
+#include <vector>
 
 #include "engine/backend/backend.h"
 #include "engine/config.h"
@@ -16,6 +17,11 @@ struct DatasetFiles {
 // dataset=mnist|fashion: <data_dir>/<name>/{train,t10k}-{images-idx3,labels-idx1}-ubyte[.gz];
 // explicit paths in the config win. data_dir defaults to $CLUSTERVAE_DATA, else ./data.
 DatasetFiles resolve_dataset_files(const Config& config);
+
+// What a reader calls a data set ("MNIST", "FashionMNIST"; another name as it is) and its
+// classes (digits for MNIST, garments for FashionMNIST, else the class number).
+std::string dataset_title(const std::string& dataset);
+std::vector<std::string> class_names(const std::string& dataset, int classes);
 
 struct HostDataset {
   LabelledImages train, test;

@@ -17,11 +17,6 @@ namespace cvae {
 
 namespace {
 
-std::string folder_of(const std::string& path) {
-  auto slash = path.find_last_of('/');
-  return slash == std::string::npos ? "." : (slash == 0 ? "/" : path.substr(0, slash));
-}
-
 void make_dirs(const std::string& path) {
   std::string partial;
   std::stringstream parts(path);
@@ -63,7 +58,7 @@ void write_file_atomic(const std::string& path, const std::string& bytes) {
     ::unlink(temporary.c_str());
     fail(path + ": rename failed (" + std::strerror(error) + ")");
   }
-  int dir = ::open(folder_of(path).c_str(), O_RDONLY | O_DIRECTORY);
+  int dir = ::open(parent_folder(path).c_str(), O_RDONLY | O_DIRECTORY);
   if (dir >= 0) {
     ::fsync(dir);
     ::close(dir);
@@ -91,12 +86,7 @@ std::string make_run_folder(const std::string& out, const std::string& name) {
     if (c == '/' || c == '\0') fail("name: '" + name + "' must not contain '/'");
   make_dirs(out);
   if (::access(out.c_str(), W_OK) != 0) fail(out + ": folder is not writable");
-  std::time_t now = std::time(nullptr);
-  std::tm local{};
-  ::localtime_r(&now, &local);
-  char stamp[32];
-  std::strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", &local);
-  std::string base = out + "/" + name + "-" + stamp;
+  std::string base = out + "/" + name + "-" + local_time_text("%Y%m%d-%H%M%S");
   for (int attempt = 0; attempt < 1000; ++attempt) {
     std::string path = attempt == 0 ? base : base + "-" + std::to_string(attempt + 1);
     if (::mkdir(path.c_str(), 0755) == 0) return path;  // mkdir is atomic: never reuses a folder
@@ -108,6 +98,48 @@ std::string make_run_folder(const std::string& out, const std::string& name) {
 void make_folder(const std::string& path) {
   if (::mkdir(path.c_str(), 0755) != 0 && errno != EEXIST)
     fail(path + ": cannot create folder (" + std::strerror(errno) + ")");
+}
+
+bool path_exists(const std::string& path) {
+  struct stat info;
+  return ::stat(path.c_str(), &info) == 0;
+}
+
+bool is_file(const std::string& path) {
+  struct stat info;
+  return ::stat(path.c_str(), &info) == 0 && S_ISREG(info.st_mode);
+}
+
+bool is_folder(const std::string& path) {
+  struct stat info;
+  return ::stat(path.c_str(), &info) == 0 && S_ISDIR(info.st_mode);
+}
+
+std::string strip_slashes(std::string path) {
+  while (path.size() > 1 && path.back() == '/') path.pop_back();
+  return path;
+}
+
+std::string parent_folder(const std::string& path) {
+  const std::string p = strip_slashes(path);
+  const size_t slash = p.find_last_of('/');
+  if (slash == std::string::npos) return ".";
+  return slash == 0 ? "/" : p.substr(0, slash);
+}
+
+std::string base_name(const std::string& path) {
+  const std::string p = strip_slashes(path);
+  const size_t slash = p.find_last_of('/');
+  return slash == std::string::npos ? p : p.substr(slash + 1);
+}
+
+std::string local_time_text(const char* format) {
+  const std::time_t now = std::time(nullptr);
+  std::tm local{};
+  ::localtime_r(&now, &local);
+  char text[64];
+  std::strftime(text, sizeof text, format, &local);
+  return text;
 }
 
 }  // namespace cvae

@@ -4,20 +4,11 @@
 #include <cmath>
 #include <cstdio>
 
+#include "engine/io/svg.h"
+
 namespace cvae {
 
 namespace {
-
-std::string escape(const std::string& text) {
-  std::string out;
-  for (char c : text) {
-    if (c == '<') out += "&lt;";
-    else if (c == '>') out += "&gt;";
-    else if (c == '&') out += "&amp;";
-    else out += c;
-  }
-  return out;
-}
 
 // Light yellow (small) to dark blue (large): readable in print and for most colour vision.
 std::string colour(double t) {
@@ -29,16 +20,14 @@ std::string colour(double t) {
   return text;
 }
 
-}  // namespace
-
-std::vector<std::string> class_names(const std::string& dataset, int classes) {
-  std::vector<std::string> names;
-  static const char* fashion[] = {"T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
-                                  "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"};
-  for (int c = 0; c < classes; ++c)
-    names.push_back(dataset == "fashion" && c < 10 ? fashion[c] : std::to_string(c));
-  return names;
+// Distances with one decimal always ("7.0", not "7"), so the cells line up.
+std::string one_decimal(double v) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.1f", v);
+  return text;
 }
+
+}  // namespace
 
 std::string heatmap_svg(const std::vector<double>& m, int n, const std::vector<std::string>& labels,
                         const std::string& title) {
@@ -52,54 +41,35 @@ std::string heatmap_svg(const std::vector<double>& m, int n, const std::vector<s
   // The colour scale: a bar beside the matrix from the smallest distance (top) to the largest.
   const int scale_x = left + n * cell + 24, scale_width = 16, steps = 20;
   const int width = scale_x + scale_width + 60, height = top + n * cell + 20;
-  std::string svg;
-  char buf[512];
-  std::snprintf(buf, sizeof buf,
-                "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" "
-                "font-family=\"DejaVu Sans, sans-serif\" font-size=\"11\">\n"
-                "<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n"
-                "<text x=\"%d\" y=\"20\" font-size=\"14\">%s</text>\n",
-                width, height, left, escape(title).c_str());
-  svg += buf;
+  const double font = 11;
+  SvgBuilder svg(width, height);
+  svg.rect(0, 0, width, height, "white");
+  svg.text(left, 20, title, 14);
   for (int a = 0; a < n; ++a) {
-    std::snprintf(buf, sizeof buf, "<text x=\"%d\" y=\"%d\" text-anchor=\"end\">%s</text>\n", left - 6,
-                  top + a * cell + cell / 2 + 4, escape(labels[a]).c_str());
-    svg += buf;
-    std::snprintf(buf, sizeof buf,
-                  "<text transform=\"translate(%d,%d) rotate(-45)\">%s</text>\n",
-                  left + a * cell + cell / 2, top - 6, escape(labels[a]).c_str());
-    svg += buf;
+    svg.text(left - 6, top + a * cell + cell / 2 + 4, labels[a], font, "end");
+    const int x = left + a * cell + cell / 2, y = top - 6;
+    svg.text(0, 0, labels[a], font, "start",
+             "transform=\"translate(" + std::to_string(x) + "," + std::to_string(y) + ") rotate(-45)\"");
     for (int b = 0; b < n; ++b) {
-      double v = m[a * n + b];
-      double t = a == b ? 0 : (v - lo) / (hi - lo);
-      std::snprintf(buf, sizeof buf,
-                    "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"%s\"/>"
-                    "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\" fill=\"%s\">%.1f</text>\n",
-                    left + b * cell, top + a * cell, cell, cell, a == b ? "#eeeeee" : colour(t).c_str(),
-                    left + b * cell + cell / 2, top + a * cell + cell / 2 + 4, t > 0.55 ? "white" : "black", v);
-      svg += buf;
+      const double v = m[a * n + b];
+      const double t = a == b ? 0 : (v - lo) / (hi - lo);
+      svg.rect(left + b * cell, top + a * cell, cell, cell, a == b ? "#eeeeee" : colour(t));
+      svg.text(left + b * cell + cell / 2, top + a * cell + cell / 2 + 4, one_decimal(v), font, "middle",
+               t > 0.55 ? "fill=\"white\"" : "fill=\"black\"");
     }
   }
   const int bar = n * cell;
-  for (int k = 0; k < steps; ++k) {
-    std::snprintf(buf, sizeof buf, "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"%s\"/>\n",
-                  scale_x, top + k * bar / steps, scale_width, bar / steps + 1,
-                  colour(all_equal ? 0.0 : (k + 0.5) / steps).c_str());
-    svg += buf;
-  }
+  for (int k = 0; k < steps; ++k)
+    svg.rect(scale_x, top + k * bar / steps, scale_width, bar / steps + 1,
+             colour(all_equal ? 0.0 : (k + 0.5) / steps));
   for (int k = 0; k <= (all_equal ? 0 : 4); ++k) {  // equal distances: one colour, one value
     const double v = lo + (hi - lo) * k / 4;
-    std::snprintf(buf, sizeof buf,
-                  "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"black\"/>"
-                  "<text x=\"%d\" y=\"%d\">%.1f</text>\n",
-                  scale_x + scale_width, top + k * bar / 4, scale_x + scale_width + 4, top + k * bar / 4,
-                  scale_x + scale_width + 7, top + k * bar / 4 + 4, v);
-    svg += buf;
+    const int y = top + k * bar / 4;
+    svg.line(scale_x + scale_width, y, scale_x + scale_width + 4, y, "black");
+    svg.text(scale_x + scale_width + 7, y + 4, one_decimal(v), font);
   }
-  std::snprintf(buf, sizeof buf, "<text x=\"%d\" y=\"%d\">distance</text>\n", scale_x, top - 8);
-  svg += buf;
-  svg += "</svg>\n";
-  return svg;
+  svg.text(scale_x, top - 8, "distance", font);
+  return svg.finish(true);
 }
 
 }  // namespace cvae

@@ -8,7 +8,4 @@ namespace cvae {
 std::string heatmap_svg(const std::vector<double>& matrix, int n, const std::vector<std::string>& labels,
                         const std::string& title);
 
-// Human names of the classes of a data set (digits for MNIST, garments for FashionMNIST).
-std::vector<std::string> class_names(const std::string& dataset, int classes);
-
 }  // namespace cvae

@@ -5,8 +5,6 @@
 #include <cstdio>
 #include <sstream>
 
-#include <sys/stat.h>
-
 #include "engine/backend/backend.h"
 #include "engine/build_info.h"
 #include "engine/train/checkpoint.h"
@@ -58,8 +56,7 @@ void write_centres(const std::string& dir, const Config& config, const ModelStat
 // metrics.json of a run folder as it is, or an empty object where there is none (or it is not a
 // JSON object: a resumed run then writes a new one).
 nlohmann::ordered_json previous_metrics(const std::string& dir) {
-  struct stat info;
-  if (::stat((dir + "/metrics.json").c_str(), &info) != 0) return nlohmann::ordered_json::object();
+  if (!path_exists(dir + "/metrics.json")) return nlohmann::ordered_json::object();
   nlohmann::ordered_json previous =
       nlohmann::ordered_json::parse(read_file(dir + "/metrics.json"), nullptr, false);
   return previous.is_object() ? previous : nlohmann::ordered_json::object();
@@ -84,13 +81,12 @@ ExperimentResult resume_experiment(const std::string& run_dir, const std::vector
       fail("argument '" + o + "': a resumed run can change only epochs, device, threads, progress, evaluate, eval_batch, cuda_graph");
   }
   // Everything is checked before anything in the folder is touched: a refused resume changes nothing.
-  struct stat info;
-  if (::stat(run_dir.c_str(), &info) != 0 || !S_ISDIR(info.st_mode))
+  if (!is_folder(run_dir))
     fail("resume=" + run_dir + ": no such run folder");
   const std::string weights = run_dir + "/weights.safetensors";
-  if (::stat((run_dir + "/config.json").c_str(), &info) != 0)
+  if (!path_exists(run_dir + "/config.json"))
     fail("resume=" + run_dir + ": not a run folder (no config.json)");
-  if (::stat(weights.c_str(), &info) != 0)
+  if (!path_exists(weights))
     fail("resume=" + run_dir + ": no checkpoint yet (no weights.safetensors): the run stopped before its first epoch ended; start it again");
   Config config = load_config_file(run_dir + "/config.json");
   bool epochs_given = false;
