@@ -1,5 +1,5 @@
 // Lloyd's k-means through the Backend: separable clusters are found, empty clusters are re-seeded
-// and counted, K > N is refused.
+// and counted, K > N is refused; points go to their nearest given centre.
 #include <catch2/catch.hpp>
 
 #include <set>
@@ -7,7 +7,8 @@
 #include "engine/backend/cpu/cpu_backend.h"
 #include "engine/error.h"
 #include "engine/prior/kmeans.h"
-#include "engine/eval/metrics.h"
+#include "engine/eval/cluster_scores.h"
+#include "engine/eval/linear_probe.h"
 #include "tests/test_helpers.h"
 
 using namespace cvae;
@@ -73,4 +74,34 @@ TEST_CASE("k-means with K = 1 puts the centroid at the mean", "[kmeans]") {
   KMeansResult fit = lloyd(backend, points.data(), 4, 1, 1, {0.0f}, 1, 10);
   REQUIRE(fit.centroids[0] == Approx(4.0f));
   REQUIRE(fit.inertia == Approx(9 + 4 + 1 + 36));
+}
+
+TEST_CASE("assign_to_centres gives each point its nearest centre, the lowest on a tie", "[kmeans]") {
+  CpuBackend backend(1);
+  const int dim = 3, ld = 4, n = 40, k = 5;
+  std::vector<float> points = test::random_floats(static_cast<size_t>(n) * ld, 11, -4, 4);
+  std::vector<float> centres = test::random_floats(static_cast<size_t>(k) * dim, 12, -4, 4);
+  // centre 3 repeats centre 1, so every point near it has a tie, which goes to 1; point 0 sits on it
+  for (int j = 0; j < dim; ++j) centres[3 * dim + j] = centres[1 * dim + j];
+  for (int j = 0; j < dim; ++j) points[j] = centres[1 * dim + j];
+  Buffer device_points = backend.allocate(sizeof(float) * points.size());
+  backend.upload(device_points.as<void>(), points.data(), sizeof(float) * points.size());
+  const std::vector<int32_t> nearest = assign_to_centres(backend, device_points.f32(), n, dim, ld, centres, k);
+  REQUIRE(nearest.size() == static_cast<size_t>(n));
+  auto distance = [&](int i, int c) {
+    double d = 0;
+    for (int j = 0; j < dim; ++j) {
+      const double diff = static_cast<double>(points[i * ld + j]) - centres[c * dim + j];
+      d += diff * diff;
+    }
+    return d;
+  };
+  for (int i = 0; i < n; ++i) {
+    INFO("point " << i << " went to centre " << nearest[i]);
+    REQUIRE(nearest[i] != 3);
+    for (int c = 0; c < k; ++c) REQUIRE(distance(i, nearest[i]) <= distance(i, c) * (1 + 1e-6) + 1e-9);
+  }
+  REQUIRE(nearest[0] == 1);
+  REQUIRE_THROWS_WITH(assign_to_centres(backend, device_points.f32(), n, dim, ld, centres, k + 1),
+                      Catch::StartsWith("assign_to_centres: 15 centre values for k = 6"));
 }

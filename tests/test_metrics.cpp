@@ -12,7 +12,8 @@
 #include <vector>
 
 #include "engine/error.h"
-#include "engine/eval/metrics.h"
+#include "engine/eval/cluster_scores.h"
+#include "engine/eval/linear_probe.h"
 
 namespace {
 

@@ -3,7 +3,8 @@
 #include <numeric>
 
 #include "engine/prior/kmeans.h"
-#include "engine/eval/metrics.h"
+#include "engine/eval/cluster_scores.h"
+#include "engine/eval/linear_probe.h"
 
 namespace cvae {
 
@@ -63,14 +64,8 @@ Metrics evaluate(Backend& backend, const Config& config, const ModelState& state
     m.argmax_accuracy = argmax_accuracy(host_test.data(), test.count, width, test_labels.data(),
                                         config.classes);
     // The classifier of a class prior: the label whose mean is nearest to μ.
-    const std::vector<float>& centres = state.prior->means();
-    Buffer device_centres = backend.allocate(sizeof(float) * centres.size());
-    backend.upload(device_centres.as<void>(), centres.data(), sizeof(float) * centres.size());
-    Buffer nearest = backend.allocate(sizeof(int32_t) * test.count);
-    backend.lloyd_assign(test_mu.f32(), static_cast<int>(test.count), latent, width,
-                         device_centres.f32(), state.prior->num_means(), nearest.as<int32_t>(), nullptr);
-    std::vector<int32_t> predicted(test.count);
-    backend.download(predicted.data(), nearest.as<void>(), sizeof(int32_t) * test.count);
+    const std::vector<int32_t> predicted = assign_to_centres(backend, test_mu.f32(), test.count, latent, width,
+                                                             state.prior->means(), state.prior->num_means());
     int64_t right = 0;
     for (int64_t i = 0; i < test.count; ++i) right += predicted[i] == test_labels[i];
     m.nearest_centre_accuracy = static_cast<double>(right) / test.count;
@@ -82,14 +77,7 @@ Metrics evaluate(Backend& backend, const Config& config, const ModelState& state
   int k = config.classes;
   if (state.prior->kind() == PriorKind::nearest_centroid) {
     k = config.clusters;
-    Buffer centroids = backend.allocate(sizeof(float) * state.prior->means().size());
-    backend.upload(centroids.as<void>(), state.prior->means().data(),
-                   sizeof(float) * state.prior->means().size());
-    Buffer assignment = backend.allocate(sizeof(int32_t) * test.count);
-    backend.lloyd_assign(test_mu.f32(), static_cast<int>(test.count), latent, width,
-                         centroids.f32(), k, assignment.as<int32_t>(), nullptr);
-    clusters.resize(test.count);
-    backend.download(clusters.data(), assignment.as<void>(), sizeof(int32_t) * test.count);
+    clusters = assign_to_centres(backend, test_mu.f32(), test.count, latent, width, state.prior->means(), k);
   } else {
     KMeansResult fit = kmeans_best_of(backend, test_mu.f32(), test.count, latent, width,
                                       k, 3, 300, config.eval_seed);

@@ -100,4 +100,18 @@ KMeansResult kmeans_best_of(Backend& backend, const float* points, int64_t n, in
   return best;
 }
 
+std::vector<int32_t> assign_to_centres(Backend& backend, const float* points, int64_t n, int dim, int ld,
+                                       const std::vector<float>& centres, int k) {
+  if (centres.size() != static_cast<size_t>(k) * dim)
+    fail("assign_to_centres: " + std::to_string(centres.size()) + " centre values for k = " + std::to_string(k) +
+         " centres of " + std::to_string(dim) + " dimensions");
+  Buffer device_centres = backend.allocate(sizeof(float) * centres.size());
+  backend.upload(device_centres.as<void>(), centres.data(), sizeof(float) * centres.size());
+  Buffer nearest = backend.allocate(sizeof(int32_t) * n);
+  backend.lloyd_assign(points, static_cast<int>(n), dim, ld, device_centres.f32(), k, nearest.as<int32_t>(), nullptr);
+  std::vector<int32_t> assignment(n);
+  backend.download(assignment.data(), nearest.as<void>(), sizeof(int32_t) * n);
+  return assignment;
+}
+
 }  // namespace cvae

@@ -32,6 +32,11 @@ std::vector<float> kmeans_plus_plus(Backend& backend, const float* points, int64
 KMeansResult lloyd(Backend& backend, const float* points, int64_t n, int dim, int ld,
                    const std::vector<float>& initial, int k, int max_iterations);
 
+// The nearest of k centres [k, dim] (host) for each of the backend's points [n, ld] (first dim
+// used), the lowest index on ties: the K-Means VAE's clusters and a class prior's classifier.
+std::vector<int32_t> assign_to_centres(Backend& backend, const float* points, int64_t n, int dim, int ld,
+                                       const std::vector<float>& centres, int k);
+
 // Best of `restarts` k-means++ seedings followed by Lloyd, by inertia (metrics).
 KMeansResult kmeans_best_of(Backend& backend, const float* points, int64_t n, int dim, int ld,
                             int k, int restarts, int max_iterations, uint64_t seed);

@@ -1,6 +1,6 @@
-// Host-side evaluation metrics: how well a latent space separates the classes.
-// Cluster accuracy (majority and one-to-one), NMI, argmax accuracy and a linear probe, all computed
-// in double on the host from labels and features the trainer has already brought back.
+// How well a partition of the latent space matches the classes: cluster accuracy (majority and
+// one-to-one), NMI, and the argmax accuracy of the first dimensions, all computed in double on
+// the host from labels and features the trainer has already brought back.
 // Every function checks its arguments once and throws cvae::Error naming itself and the problem.
 #pragma once
 #include <cstdint>
@@ -38,19 +38,5 @@ double normalized_mutual_information(const std::vector<int32_t>& clusters, const
 // index wins a tie). x is n rows with leading dimension ld >= classes. For the lambda-hot prior,
 // whose class means sit on the first 10 latent axes, this reads μ directly as a classifier.
 double argmax_accuracy(const float* x, int64_t n, int ld, const int32_t* labels, int classes);
-
-struct LinearProbeResult {
-  double train_accuracy = 0, test_accuracy = 0;
-};
-
-// Linear probe: multinomial logistic (softmax) regression on standardised features. The mean and
-// standard deviation are computed on the train set and applied to both sets (a constant feature
-// maps to 0). Fitted on train by full-batch L-BFGS in double, deterministic, minimising
-//   (1/n) Σ_i −log softmax(W x_i + b)_{y_i} + (λ/2)‖W‖²,   λ = 1e-4 (no penalty on the bias b),
-// from W = 0, b = 0. Reports the train and test accuracy of the fitted classifier (argmax of the
-// logits, lowest index on ties). x rows have leading dimension ld; the first `dim` columns are used.
-LinearProbeResult linear_probe(const float* train_x, int64_t n_train, const int32_t* train_y,
-                               const float* test_x, int64_t n_test, const int32_t* test_y,
-                               int dim, int ld, int classes);
 
 }  // namespace cvae
