@@ -83,8 +83,7 @@ void conv_backward_encoder(Backend& backend, const ModelShape& shape, const Para
     backend.gemm(true, false, fc2.out, shape.classes, batch, 1.0f, ws.d_mu_logvar.f32(), fc2.out,
                  ws.one_hot.f32(), shape.classes, 0.0f, dw2 + features, fc2.in);
   // d_features = d_mu_logvar W2[:, :features]
-  backend.gemm(false, false, batch, features, fc2.out, 1.0f, ws.d_mu_logvar.f32(), fc2.out,
-               params + fc2.weight_offset, fc2.in, 0.0f, ws.d_c2.f32(), features);
+  linear_backward_data(backend, fc2, params, ws.d_mu_logvar.f32(), batch, features, ws.d_c2.f32(), features);
   conv_layer_backward(backend, layout.conv2, params, grads, ws.c1.f32(), ws.c2.f32(),
                       ws.d_c2.f32(), batch, Activation::relu, ws.d_c1.f32(), ws);
   // conv1: the input needs no gradient

@@ -10,7 +10,7 @@
 // "The convolutional VAE".
 #pragma once
 #include "engine/backend/backend.h"
-#include "engine/nn/model.h"
+#include "engine/nn/net.h"
 
 namespace cvae {
 

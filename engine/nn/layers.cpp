@@ -14,6 +14,12 @@ void linear_backward_weights(Backend& backend, const Linear& layer, float* grads
                grads + layer.weight_offset, layer.in);
 }
 
+void linear_backward_data(Backend& backend, const Linear& layer, const float* params, const float* dy,
+                          int batch, int columns, float* dx, int ld_dx) {
+  backend.gemm(false, false, batch, columns, layer.out, 1.0f, dy, layer.out, params + layer.weight_offset,
+               layer.in, 0.0f, dx, ld_dx);
+}
+
 namespace {
 // Rows of the layer's output as a [rows, channels] matrix (channels-last), for the bias.
 int output_rows(const ConvLayer& layer, int batch) {

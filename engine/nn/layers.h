@@ -3,7 +3,7 @@
 // by an activation. Backward passes start from dy already through the activation's derivative.
 #pragma once
 #include "engine/backend/backend.h"
-#include "engine/nn/model.h"
+#include "engine/nn/net.h"
 
 namespace cvae {
 
@@ -11,9 +11,14 @@ namespace cvae {
 void linear_forward(Backend& backend, const Linear& layer, const float* params, const float* x,
                     int ld_x, int batch, float* y, Activation act);
 
-// dW = dyᵀ x (dx, where needed, is a separate GEMM of the caller's).
+// dW = dyᵀ x.
 void linear_backward_weights(Backend& backend, const Linear& layer, float* grads, const float* x,
                              int ld_x, int batch, const float* dy);
+
+// dx[batch, columns] = dy W[:, :columns]: the gradient of the first `columns` inputs (a layer
+// whose last inputs are a one-hot label needs none for those).
+void linear_backward_data(Backend& backend, const Linear& layer, const float* params, const float* dy,
+                          int batch, int columns, float* dx, int ld_dx);
 
 // y = act(conv(x) + b), or for a transposed layer y = act(convᵀ(x) + b); channels-last.
 void conv_layer_forward(Backend& backend, const ConvLayer& layer, const float* params,

@@ -4,6 +4,7 @@
 
 #include "engine/nn/conv_net.h"
 #include "engine/nn/layers.h"
+#include "engine/nn/mlp.h"
 #include "engine/error.h"
 
 namespace cvae {
@@ -166,60 +167,6 @@ Workspace make_workspace(Backend& backend, const ModelShape& shape, int capacity
   return ws;
 }
 
-namespace {
-
-void mlp_encode(Backend& backend, const ModelShape& shape, const ParamLayout& layout,
-                const float* params, Workspace& ws, const BatchInput& input) {
-  backend.gather_images(input.images, input.indices, input.batch, shape.pixels,
-                        ws.encoder_in.f32(), shape.encoder_in());
-  if (shape.conditional)
-    backend.write_one_hot(input.labels, input.indices, input.batch, shape.classes,
-                          ws.encoder_in.f32() + shape.pixels, shape.encoder_in());
-  linear_forward(backend, layout.fc1, params, ws.encoder_in.f32(), shape.encoder_in(), input.batch,
-                 ws.h1.f32(), Activation::relu);
-  linear_forward(backend, layout.fc2, params, ws.h1.f32(), shape.hidden, input.batch,
-                 ws.mu_logvar.f32(), Activation::none);
-}
-
-void mlp_decode(Backend& backend, const ModelShape& shape, const ParamLayout& layout,
-                const float* params, Workspace& ws, int batch) {
-  linear_forward(backend, layout.fc3, params, ws.decoder_in.f32(), shape.decoder_in(), batch,
-                 ws.h3.f32(), Activation::relu);
-  linear_forward(backend, layout.fc4, params, ws.h3.f32(), shape.hidden, batch, ws.logits.f32(),
-                 Activation::none);
-}
-
-// From d_logits to d_h3 (the gradient of fc3's output, before its ReLU).
-void mlp_backward_decoder(Backend& backend, const ModelShape& shape, const ParamLayout& layout,
-                          const float* params, float* grads, Workspace& ws, int batch) {
-  // fc4: logits = h3 W4ᵀ + b4
-  backend.bias_act_backward(ws.d_logits.f32(), shape.pixels, ws.logits.f32(), shape.pixels,
-                            grads + layout.fc4.bias_offset, batch, shape.pixels, Activation::none);
-  linear_backward_weights(backend, layout.fc4, grads, ws.h3.f32(), shape.hidden, batch,
-                          ws.d_logits.f32());
-  backend.gemm(false, false, batch, shape.hidden, shape.pixels, 1.0f, ws.d_logits.f32(),
-               shape.pixels, params + layout.fc4.weight_offset, shape.hidden, 0.0f,
-               ws.d_h3.f32(), shape.hidden);
-}
-
-// From d_mu_logvar (fc2's bias gradient already taken) to fc1's gradients.
-void mlp_backward_encoder(Backend& backend, const ModelShape& shape, const ParamLayout& layout,
-                          const float* params, float* grads, Workspace& ws, int batch) {
-  // fc2: mu_logvar = h1 W2ᵀ + b2
-  linear_backward_weights(backend, layout.fc2, grads, ws.h1.f32(), shape.hidden, batch,
-                          ws.d_mu_logvar.f32());
-  backend.gemm(false, false, batch, shape.hidden, 2 * shape.latent, 1.0f, ws.d_mu_logvar.f32(),
-               2 * shape.latent, params + layout.fc2.weight_offset, shape.hidden, 0.0f,
-               ws.d_h1.f32(), shape.hidden);
-  // fc1: h1 = relu(encoder_in W1ᵀ + b1); the input needs no gradient
-  backend.bias_act_backward(ws.d_h1.f32(), shape.hidden, ws.h1.f32(), shape.hidden,
-                            grads + layout.fc1.bias_offset, batch, shape.hidden, Activation::relu);
-  linear_backward_weights(backend, layout.fc1, grads, ws.encoder_in.f32(), shape.encoder_in(),
-                          batch, ws.d_h1.f32());
-}
-
-}  // namespace
-
 void model_encode(Backend& backend, const ModelShape& shape, const ParamLayout& layout,
                   const float* params, Workspace& ws, const BatchInput& input) {
   if (input.batch > ws.capacity) fail("model: batch larger than the workspace");
@@ -278,9 +225,8 @@ void model_backward(Backend& backend, const ModelShape& shape, const ParamLayout
   linear_backward_weights(backend, layout.fc3, grads, ws.decoder_in.f32(), shape.decoder_in(),
                           batch, ws.d_h3.f32());
   // dz = d_h3 W3[:, :latent] (the one-hot columns of CVAE need no gradient)
-  backend.gemm(false, false, batch, shape.latent, hidden, 1.0f, ws.d_h3.f32(), hidden,
-               params + layout.fc3.weight_offset, shape.decoder_in(), 0.0f, ws.d_z.f32(),
-               shape.latent);
+  linear_backward_data(backend, layout.fc3, params, ws.d_h3.f32(), batch, shape.latent, ws.d_z.f32(),
+                       shape.latent);
   PriorArgs with_chosen = prior;
   with_chosen.chosen = ws.chosen.as<int32_t>();
   backend.reparam_kl_backward(ws.mu_logvar.f32(), input.indices, batch, shape.latent, with_chosen,
