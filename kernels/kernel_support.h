@@ -19,10 +19,12 @@
 
 namespace cvae {
 
-[[noreturn]] inline void fail_cuda_call(const char* call, cudaError_t status, const char* file,
-                                        int line) {
-  fail(std::string("CUDA call ") + call + " failed: " + cudaGetErrorString(status) + " (" + file +
-       ":" + std::to_string(line) + ")");
+// The one reporter of every checking macro — CUDA runtime calls here, cuBLAS and cuDNN calls in
+// engine/backend/cuda/cuda_check.h: "<library> call <call> failed: <status> (<file>:<line>)".
+[[noreturn]] inline void fail_library_call(const char* library, const char* call, const std::string& status,
+                                           const char* file, int line) {
+  fail(std::string(library) + " call " + call + " failed: " + status + " (" + file + ":" + std::to_string(line) +
+       ")");
 }
 
 }  // namespace cvae
@@ -33,7 +35,7 @@ namespace cvae {
   do {                                                                                \
     cudaError_t cvae_cuda_status_ = (call);                                           \
     if (cvae_cuda_status_ != cudaSuccess)                                             \
-      ::cvae::fail_cuda_call(#call, cvae_cuda_status_, __FILE__, __LINE__);           \
+      ::cvae::fail_library_call("CUDA", #call, cudaGetErrorString(cvae_cuda_status_), __FILE__, __LINE__);           \
   } while (0)
 
 namespace cvae::kernels {

@@ -3,6 +3,10 @@
 // (cvae::cpu::sgemm and plain loops), deterministic for a seed on a given machine and thread count.
 // It turns "the samples look like the class" into a number: the fraction of class-conditional
 // samples it assigns to the class they were drawn for.
+// Why it does not go through the Backend like the VAE: it is the judge, not the thing judged. A
+// run trained on the GPU and one trained on the CPU must be scored by the same classifier, bit
+// for bit, so the judge runs on the host whatever device the report uses (and is cached on disk
+// by the fingerprint of its data and options). Its twin ops (sgemm, Adam) are the CPU reference's.
 #pragma once
 #include <cstdint>
 #include <string>

@@ -3,7 +3,6 @@
 #include <catch2/catch.hpp>
 
 #include <dirent.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include <fstream>
@@ -11,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/io/files.h"
+#include "tests/fixtures.h"
 #include "tests/test_helpers.h"
 
 using namespace cvae;
@@ -39,11 +39,6 @@ int entries(const std::string& dir) {
   while (dirent* e = ::readdir(d)) n += std::string(e->d_name) != "." && std::string(e->d_name) != "..";
   ::closedir(d);
   return n;
-}
-
-bool have_mnist() {
-  struct stat info;
-  return ::stat((std::string(CLUSTERVAE_SOURCE_DIR) + "/data/mnist/t10k-images-idx3-ubyte").c_str(), &info) == 0;
 }
 
 const std::string kConfig = std::string(CLUSTERVAE_SOURCE_DIR) + "/configs/mnist_lambdahot.json";
@@ -92,7 +87,7 @@ TEST_CASE("bad configs and arguments: one line, exit 2, no run folder", "[apps]"
     if (c.args.find("/nonexistent/mine") != std::string::npos)
       REQUIRE_THAT(o.err, !Catch::Contains("setup.sh"));
   }
-  if (have_mnist()) {
+  if (test::have_mnist()) {
     Outcome o = run_train(kConfig + " data_dir=" + CLUSTERVAE_SOURCE_DIR + "/data out=" + out + " train_limit=70000", dir.path);
     REQUIRE(o.code == 2);
     REQUIRE_THAT(o.err, Catch::Contains("train_limit = 70000 is more than the 60000 images in"));
@@ -134,7 +129,7 @@ TEST_CASE("a corrupt data file: one line naming the file, exit 2, no run folder"
 }
 
 TEST_CASE("more k-means clusters than training images is refused before anything is written", "[apps]") {
-  if (!have_mnist()) { WARN("skipped: no MNIST data (run scripts/setup.sh)"); return; }
+  if (!test::have_mnist()) { WARN(test::kNoMnist); return; }
   test::ScratchDir dir;
   std::string out = dir.path + "/runs";
   Outcome o = run_train(kConfig + " data_dir=" + CLUSTERVAE_SOURCE_DIR + "/data out=" + out +
@@ -146,7 +141,7 @@ TEST_CASE("more k-means clusters than training images is refused before anything
 }
 
 TEST_CASE("a diverging run stops with exit 3 naming the step and the last checkpoint", "[apps]") {
-  if (!have_mnist()) { WARN("skipped: no MNIST data (run scripts/setup.sh)"); return; }
+  if (!test::have_mnist()) { WARN(test::kNoMnist); return; }
   test::ScratchDir dir;
   Outcome o = run_train(kConfig + " data_dir=" + CLUSTERVAE_SOURCE_DIR + "/data out=" + dir.path +
                             "/runs method=vae lr=10 train_limit=2000 test_limit=100 progress=off",
@@ -158,7 +153,7 @@ TEST_CASE("a diverging run stops with exit 3 naming the step and the last checkp
 }
 
 TEST_CASE("an output folder that cannot be made is one line and exit 2", "[apps]") {
-  if (!have_mnist()) { WARN("skipped: no MNIST data (run scripts/setup.sh)"); return; }
+  if (!test::have_mnist()) { WARN(test::kNoMnist); return; }
   test::ScratchDir dir;
   Outcome o = run_train(kConfig + " data_dir=" + CLUSTERVAE_SOURCE_DIR + "/data out=/proc/clustervae-cannot-be-here", dir.path);
   REQUIRE(o.code == 2);
@@ -175,7 +170,7 @@ TEST_CASE("run folders are never reused: the same name in the same second gets a
 }
 
 TEST_CASE("clustervae-train's stdout is the metrics JSON alone; the run folder is named on stderr", "[apps]") {
-  if (!have_mnist()) { WARN("skipped: no MNIST data (run scripts/setup.sh)"); return; }
+  if (!test::have_mnist()) { WARN(test::kNoMnist); return; }
   test::ScratchDir dir;
   std::string out_file = dir.path + "/stdout.json", err_file = dir.path + "/stderr.txt";
   std::string command = std::string(CLUSTERVAE_TRAIN_BIN) + " " + kConfig + " data_dir=" + CLUSTERVAE_SOURCE_DIR +

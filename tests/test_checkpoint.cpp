@@ -3,7 +3,6 @@
 #include <catch2/catch.hpp>
 
 #include <cstring>
-#include <sys/stat.h>
 
 #include <nlohmann/json.hpp>
 
@@ -14,6 +13,7 @@
 #include "engine/io/files.h"
 #include "engine/io/npy.h"
 #include "engine/io/safetensors.h"
+#include "tests/fixtures.h"
 #include "tests/test_helpers.h"
 
 using namespace cvae;
@@ -28,11 +28,6 @@ std::string with_header(const std::string& header, const std::string& data) {
   uint64_t n = header.size();
   for (int i = 0; i < 8; ++i) out[i] = static_cast<char>((n >> (8 * i)) & 0xFF);
   return out + header + data;
-}
-
-bool have_mnist() {
-  struct stat info;
-  return ::stat((std::string(CLUSTERVAE_SOURCE_DIR) + "/data/mnist/t10k-images-idx3-ubyte").c_str(), &info) == 0;
 }
 
 }  // namespace
@@ -79,7 +74,7 @@ TEST_CASE("hostile safetensors files are refused with a one-line error naming th
 }
 
 TEST_CASE("a checkpoint whose shapes do not match the config is refused", "[checkpoint]") {
-  if (!have_mnist()) { WARN("skipped: no MNIST data (run scripts/setup.sh)"); return; }
+  if (!test::have_mnist()) { WARN(test::kNoMnist); return; }
   test::ScratchDir dir;
   Config config;
   config.method = Method::lambdahot;
@@ -104,7 +99,7 @@ TEST_CASE("a checkpoint whose shapes do not match the config is refused", "[chec
 }
 
 TEST_CASE("a resumed run ends with weights bit-identical to an uninterrupted one", "[checkpoint]") {
-  if (!have_mnist()) { WARN("skipped: no MNIST data (run scripts/setup.sh)"); return; }
+  if (!test::have_mnist()) { WARN(test::kNoMnist); return; }
   for (Method method : {Method::lambdahot, Method::kmeans}) {
     INFO(method_name(method));
     test::ScratchDir dir;
@@ -151,7 +146,7 @@ TEST_CASE("a resumed run refuses overrides that would change the model", "[check
 
 TEST_CASE("resume refuses epochs at or below the checkpoint's and changes nothing; metrics it does not recompute stay",
           "[checkpoint]") {
-  if (!have_mnist()) { WARN("skipped: no MNIST data (run scripts/setup.sh)"); return; }
+  if (!test::have_mnist()) { WARN(test::kNoMnist); return; }
   test::ScratchDir dir;
   Config config;
   config.method = Method::lambdahot;

@@ -19,6 +19,7 @@
 #include "engine/io/safetensors.h"
 #include "engine/nn/model.h"
 #include "engine/train/trainer.h"
+#include "tests/fixtures.h"
 #include "tests/test_helpers.h"
 #include "tests/tiny_data.h"
 #include "tests/tolerance.h"
@@ -184,23 +185,7 @@ TEST_CASE("conv ops refuse bad geometry and short scratch with a message naming 
 
 namespace {
 
-// A tiny conv VAE on 8×8 images (side/4 = 2) with 2 and 3 channels.
-Config tiny_conv_config(Method method) {
-  Config c;
-  c.method = method;
-  c.arch = "conv";
-  c.conv1_channels = 2;
-  c.conv2_channels = 3;
-  c.latent_dim = 5;
-  c.classes = 3;
-  c.clusters = 3;
-  c.lambda = 2.0;
-  c.beta = method == Method::beta ? 5.0 : 1.0;
-  c.batch_size = 6;
-  c.eval_batch = 16;
-  c.threads = 1;
-  return c;
-}
+using test::tiny_conv_config;
 
 }  // namespace
 

@@ -5,7 +5,6 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -17,6 +16,7 @@
 #include "engine/train/experiment.h"
 #include "engine/io/files.h"
 #include "engine/io/safetensors.h"
+#include "tests/fixtures.h"
 #include "tests/test_helpers.h"
 
 extern char** environ;
@@ -24,11 +24,6 @@ extern char** environ;
 using namespace cvae;
 
 namespace {
-
-bool exists(const std::string& path) {
-  struct stat info;
-  return ::stat(path.c_str(), &info) == 0;
-}
 
 pid_t start_train(const std::vector<std::string>& args, const std::string& stderr_path = "/dev/null") {
   std::vector<char*> argv;
@@ -63,9 +58,9 @@ std::string only_run_folder(const std::string& out) {
 }  // namespace
 
 TEST_CASE("SIGKILL during training never leaves a broken checkpoint, and the run resumes", "[crash]") {
-  std::string data_dir = std::string(CLUSTERVAE_SOURCE_DIR) + "/data";
-  if (!exists(data_dir + "/mnist/t10k-images-idx3-ubyte")) {
-    WARN("skipped: no MNIST data (run scripts/setup.sh)");
+  const std::string data_dir = test::data_dir();
+  if (!test::have_mnist()) {
+    WARN(test::kNoMnist);
     return;
   }
   test::ScratchDir dir;
@@ -79,9 +74,9 @@ TEST_CASE("SIGKILL during training never leaves a broken checkpoint, and the run
   REQUIRE_FALSE(run.empty());
   // Start killing once the first checkpoint exists (loading the data takes a while on a busy
   // machine); from then on every kill must leave a whole one behind.
-  for (int wait = 0; wait < 3000 && !exists(run + "/weights.safetensors"); ++wait)
+  for (int wait = 0; wait < 3000 && !path_exists(run + "/weights.safetensors"); ++wait)
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  REQUIRE(exists(run + "/weights.safetensors"));
+  REQUIRE(path_exists(run + "/weights.safetensors"));
   RngPosition at{2024, RngStream::sample, 0};
   int kills = 0, checked = 0;
   for (int round = 0; round < 12; ++round) {
@@ -114,9 +109,9 @@ TEST_CASE("SIGKILL during training never leaves a broken checkpoint, and the run
 }
 
 TEST_CASE("Ctrl-C stops training after the step in hand, names the checkpoint and the resume command", "[crash]") {
-  std::string data_dir = std::string(CLUSTERVAE_SOURCE_DIR) + "/data";
-  if (!exists(data_dir + "/mnist/t10k-images-idx3-ubyte")) {
-    WARN("skipped: no MNIST data (run scripts/setup.sh)");
+  const std::string data_dir = test::data_dir();
+  if (!test::have_mnist()) {
+    WARN(test::kNoMnist);
     return;
   }
   test::ScratchDir dir;
@@ -127,9 +122,9 @@ TEST_CASE("Ctrl-C stops training after the step in hand, names the checkpoint an
                           err);
   std::string run = only_run_folder(dir.path);
   REQUIRE_FALSE(run.empty());
-  for (int wait = 0; wait < 3000 && !exists(run + "/weights.safetensors"); ++wait)
+  for (int wait = 0; wait < 3000 && !path_exists(run + "/weights.safetensors"); ++wait)
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  REQUIRE(exists(run + "/weights.safetensors"));
+  REQUIRE(path_exists(run + "/weights.safetensors"));
   ::kill(pid, SIGINT);
   int status = 0;
   ::waitpid(pid, &status, 0);

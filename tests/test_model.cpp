@@ -4,36 +4,22 @@
 
 #include <cmath>
 #include <fstream>
-#include <sys/stat.h>
 
 #include "engine/backend/cpu/cpu_backend.h"
 #include "engine/train/experiment.h"
 #include "engine/io/files.h"
 #include "engine/nn/model.h"
 #include "engine/train/trainer.h"
+#include "tests/fixtures.h"
 #include "tests/test_helpers.h"
 #include "tests/tiny_data.h"
 
 using namespace cvae;
 using cvae::test::TinyData;
+using cvae::test::tiny_config;
 using cvae::test::tiny_data;
 
 namespace {
-
-Config tiny_config(Method method) {
-  Config c;
-  c.method = method;
-  c.hidden = 16;
-  c.latent_dim = 5;
-  c.classes = 3;
-  c.clusters = 3;
-  c.lambda = 2.0;
-  c.beta = method == Method::beta ? 5.0 : 1.0;
-  c.batch_size = 8;
-  c.eval_batch = 16;
-  c.threads = 2;
-  return c;
-}
 
 double batch_loss(Backend& backend, ModelState& state, Workspace& ws, const BatchInput& input,
                   const PriorArgs& prior, RngPosition rng, float kl_weight) {
@@ -129,24 +115,15 @@ TEST_CASE("training twice with one seed gives bit-identical weights; another see
 }
 
 TEST_CASE("a short end-to-end run on real MNIST images lowers the loss and gives finite metrics", "[model][data]") {
-  std::string data_dir = std::string(CLUSTERVAE_SOURCE_DIR) + "/data";
-  struct stat info;
-  if (::stat((data_dir + "/mnist/train-images-idx3-ubyte").c_str(), &info) != 0) {
-    WARN("skipped: no MNIST under " << data_dir << " (run scripts/setup.sh)");
+  if (!test::have_mnist_train()) {
+    WARN(test::kNoMnist);
     return;
   }
   for (Method method : {Method::lambdahot, Method::kmeans}) {
     INFO(method_name(method));
     test::ScratchDir dir;
-    Config config;
-    config.method = method;
-    config.data_dir = data_dir;
-    config.epochs = 3;
-    config.train_limit = 3000;
-    config.test_limit = 1000;
+    Config config = test::mnist_config(method, dir.path, 3, 3000, 1000);
     config.threads = 2;
-    config.out = dir.path;
-    config.progress = "off";
     ExperimentResult result = run_experiment(config);
     REQUIRE(result.epochs.size() == 3);
     REQUIRE(result.epochs[2].loss < result.epochs[0].loss);
@@ -168,7 +145,7 @@ TEST_CASE("a short end-to-end run on real MNIST images lowers the loss and gives
       dnnl = dnnl || path.get<std::string>().find("libdnnl") != std::string::npos;
     REQUIRE(dnnl);
     for (const char* file : {"config.json", "metrics.json", "log.jsonl", "weights.safetensors"})
-      REQUIRE(::stat((result.run_dir + "/" + file).c_str(), &info) == 0);
+      REQUIRE(path_exists(result.run_dir + "/" + file));
     std::string log = read_file(result.run_dir + "/log.jsonl");
     REQUIRE(std::count(log.begin(), log.end(), '\n') == 3);
   }

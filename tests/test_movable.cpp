@@ -3,7 +3,6 @@
 #include <catch2/catch.hpp>
 
 #include <cmath>
-#include <sys/stat.h>
 
 #include <nlohmann/json.hpp>
 
@@ -11,6 +10,7 @@
 #include "engine/io/files.h"
 #include "engine/prior/movable.h"
 #include "engine/prior/prior.h"
+#include "tests/fixtures.h"
 #include "tests/test_helpers.h"
 
 using namespace cvae;
@@ -60,23 +60,14 @@ TEST_CASE("without violations the anchor is an exact recentre and rescale", "[mo
 }
 
 TEST_CASE("a movable run writes its centres, their distances, and the nearest-centre accuracy", "[movable]") {
-  std::string data_dir = std::string(CLUSTERVAE_SOURCE_DIR) + "/data";
-  struct stat info;
-  if (::stat((data_dir + "/mnist/t10k-images-idx3-ubyte").c_str(), &info) != 0) {
-    WARN("skipped: no MNIST data (run scripts/setup.sh)");
+  if (!test::have_mnist()) {
+    WARN(test::kNoMnist);
     return;
   }
   test::ScratchDir dir;
   for (Method method : {Method::movable, Method::lambdahot}) {
     INFO(method_name(method));
-    Config config;
-    config.method = method;
-    config.data_dir = data_dir;
-    config.epochs = 3;
-    config.train_limit = 6000;
-    config.test_limit = 500;
-    config.out = dir.path;
-    config.progress = "off";
+    Config config = test::mnist_config(method, dir.path, 3, 6000, 500);
     ExperimentResult result = run_experiment(config);
     double nearest = result.metrics["nearest_centre_accuracy"].get<double>();
     REQUIRE(nearest > 0.5);  // chance is 0.1

@@ -9,6 +9,7 @@
 #include "engine/config.h"
 #include "engine/backend/cpu/cpu_backend.h"
 #include "engine/train/trainer.h"
+#include "tests/fixtures.h"
 #include "tests/tiny_data.h"
 
 using namespace cvae;
@@ -42,13 +43,7 @@ class RecordingCpuBackend final : public CpuBackend {
 };
 
 Config small_config(bool graph) {
-  Config c;
-  c.method = Method::lambdahot;
-  c.hidden = 16;
-  c.latent_dim = 5;
-  c.classes = 3;
-  c.batch_size = 8;
-  c.eval_batch = 16;
+  Config c = test::tiny_config(Method::lambdahot);
   c.epochs = 2;
   c.cuda_graph = graph;
   return c;

@@ -5,7 +5,6 @@
 // the page (skipped, with a warning, where Chromium is not installed).
 #include <catch2/catch.hpp>
 
-#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include <cstdio>
@@ -24,11 +23,6 @@
 using namespace cvae;
 
 namespace {
-
-bool exists(const std::string& path) {
-  struct stat info;
-  return ::stat(path.c_str(), &info) == 0;
-}
 
 ReportOptions small_options(const std::string& cache) {
   ReportOptions o;
@@ -88,8 +82,8 @@ TEST_CASE("a run's report writes every figure, report.html and the classifier's 
 
   for (const char* file : {"figures/tsne.png", "figures/tsne.svg", "figures/samples_conditional.png",
                            "figures/reconstructions.png", "figures/samples_prior.png", "report.html"})
-    REQUIRE(exists(run + "/" + file));
-  REQUIRE_FALSE(exists(run + "/figures/samples_clusters.png"));  // lambdahot has no centres
+    REQUIRE(path_exists(run + "/" + file));
+  REQUIRE_FALSE(path_exists(run + "/figures/samples_clusters.png"));  // lambdahot has no centres
   Raster tsne = decode_png(read_file(run + "/figures/tsne.png"), "tsne.png");
   REQUIRE(tsne.width == r.tsne_png.width);
   REQUIRE(test::markup_problem(read_file(run + "/figures/tsne.svg"), false) == "");
@@ -154,14 +148,14 @@ TEST_CASE("report.html is well-formed, self-contained HTML", "[report]") {
   std::remove((bare + "/log.jsonl").c_str());
   RunReport r = report_run(bare, small_options(work.path));
   REQUIRE_FALSE(r.metrics_file);
-  REQUIRE_FALSE(exists(bare + "/metrics.json"));
+  REQUIRE_FALSE(path_exists(bare + "/metrics.json"));
   const std::string bare_html = read_file(bare + "/report.html");
   REQUIRE(test::markup_problem(bare_html, true) == "");
   REQUIRE_THAT(bare_html, Catch::Contains("no metrics.json") && Catch::Contains("no epochs logged"));
 
   // The K-Means VAE's report has its centre samples, and report.json their purity.
   const std::string kmeans = work.path + "/" + f.kmeans.substr(f.kmeans.find_last_of('/') + 1);
-  REQUIRE(exists(kmeans + "/figures/samples_clusters.png"));
+  REQUIRE(path_exists(kmeans + "/figures/samples_clusters.png"));
   nlohmann::json metrics = nlohmann::json::parse(read_file(kmeans + "/report.json"));
   REQUIRE(metrics["cluster_sample_majority_class"].size() == 4);
   REQUIRE_FALSE(metrics.contains("conditional_sample_accuracy"));
@@ -178,8 +172,8 @@ TEST_CASE("several runs give a self-contained comparison page with a sampling ve
   const std::string html = read_file(compare);
   REQUIRE(test::markup_problem(html, true) == "");
   REQUIRE(test::external_reference(html) == "");
-  REQUIRE(exists(work.path + "/cmp/tsne_custom.png"));
-  REQUIRE(exists(work.path + "/cmp/samples_custom_cvae_vs_lambdahot.png"));
+  REQUIRE(path_exists(work.path + "/cmp/tsne_custom.png"));
+  REQUIRE(path_exists(work.path + "/cmp/samples_custom_cvae_vs_lambdahot.png"));
   std::vector<std::string> verdicts = sampling_verdicts(reports);
   REQUIRE(verdicts.size() == 1);
   REQUIRE_THAT(verdicts[0], Catch::Contains("Lambda-Hot") && Catch::Contains("CVAE"));
@@ -234,15 +228,15 @@ TEST_CASE("bad run folders fail with their name before anything is written", "[r
   std::system(("cp -r '" + good + "' '" + broken + "'").c_str());
   write_file_atomic(broken + "/weights.safetensors", "not safetensors");
   REQUIRE_THROWS_WITH(report_runs({good, broken}, options, "", nullptr), Catch::Contains("broken/weights.safetensors"));
-  REQUIRE_FALSE(exists(good + "/report.html"));
-  REQUIRE_FALSE(exists(good + "/figures"));
+  REQUIRE_FALSE(path_exists(good + "/report.html"));
+  REQUIRE_FALSE(path_exists(good + "/figures"));
   REQUIRE(read_file(good + "/metrics.json") == metrics);
 }
 
 TEST_CASE("clustervae-report exits 2 with one line for a missing folder", "[report]") {
   std::string train_bin = CLUSTERVAE_TRAIN_BIN;
   std::string report_bin = train_bin.substr(0, train_bin.rfind("clustervae-train")) + "clustervae-report";
-  if (!exists(report_bin)) {
+  if (!path_exists(report_bin)) {
     WARN("clustervae-report is not built (" << report_bin << "); skipped");
     return;
   }
@@ -279,10 +273,10 @@ TEST_CASE("headless Chromium renders report.html to a non-blank page", "[report]
       " --user-data-dir='" + work.path + "/profile' --screenshot='" + shot +
       "' --window-size=1200,2000 'file://" + run + "/report.html' > '" + work.path + "/chromium.log' 2>&1";
   int status = std::system(command.c_str());
-  INFO("chromium log: " << (exists(work.path + "/chromium.log") ? read_file(work.path + "/chromium.log") : ""));
+  INFO("chromium log: " << (path_exists(work.path + "/chromium.log") ? read_file(work.path + "/chromium.log") : ""));
   REQUIRE(WIFEXITED(status));
   REQUIRE(WEXITSTATUS(status) == 0);
-  REQUIRE(exists(shot));
+  REQUIRE(path_exists(shot));
   Raster page = decode_png(read_file(shot), shot);
   REQUIRE(page.width == 1200);
   REQUIRE(page.height == 2000);

@@ -9,6 +9,7 @@
 #include "engine/error.h"
 #include "report/sampling.h"
 #include "engine/train/trainer.h"
+#include "tests/fixtures.h"
 #include "tests/test_helpers.h"
 
 using namespace cvae;
@@ -16,9 +17,7 @@ using namespace cvae;
 namespace {
 
 Config small_config(Method method) {
-  Config c;
-  c.method = method;
-  c.classes = 3;
+  Config c = test::tiny_config(method);
   c.latent_dim = 4;
   c.hidden = 8;
   c.clusters = 5;

@@ -3,12 +3,12 @@
 // test images to clustervae's own μ (clustervae-latents). Skipped, visibly, without PyTorch.
 #include <catch2/catch.hpp>
 
-#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include <string>
 
 #include "engine/io/files.h"
+#include "tests/fixtures.h"
 #include "tests/test_helpers.h"
 
 namespace {
@@ -23,9 +23,8 @@ int shell(const std::string& command) {
 TEST_CASE("a checkpoint loads into the PyTorch VAE modules with strict=True and encodes as clustervae does",
           "[apps][torch]") {
   const std::string source = CLUSTERVAE_SOURCE_DIR;
-  struct stat info;
-  if (::stat((source + "/data/mnist/t10k-images-idx3-ubyte").c_str(), &info) != 0) {
-    WARN("skipped: no MNIST data (run scripts/setup.sh)");
+  if (!cvae::test::have_mnist()) {
+    WARN(cvae::test::kNoMnist);
     return;
   }
   // The first python3 with torch: the one on PATH, else Debian's (python3-torch installs there).

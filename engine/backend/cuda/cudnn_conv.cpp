@@ -10,27 +10,6 @@
 
 namespace cvae {
 
-namespace {
-
-[[noreturn]] void fail_cudnn_call(const char* call, cudnnStatus_t status, const char* file,
-                                  int line) {
-  fail(std::string("cuDNN call ") + call + " failed: " + cudnnGetErrorString(status) + " (" +
-       file + ":" + std::to_string(line) + ")");
-}
-
-}  // namespace
-
-}  // namespace cvae
-
-#define CVAE_CUDNN_CHECK(call)                                                  \
-  do {                                                                          \
-    cudnnStatus_t cvae_cudnn_status_ = (call);                                  \
-    if (cvae_cudnn_status_ != CUDNN_STATUS_SUCCESS)                             \
-      ::cvae::fail_cudnn_call(#call, cvae_cudnn_status_, __FILE__, __LINE__);   \
-  } while (0)
-
-namespace cvae {
-
 // Descriptors of one geometry (one batch size) and the algorithms chosen for it.
 struct CudnnConvolutions::Plan {
   cudnnTensorDescriptor_t x = nullptr, y = nullptr;
