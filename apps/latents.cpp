@@ -5,11 +5,11 @@
 #include <string>
 
 #include "engine/backend/backend.h"
-#include "engine/train/checkpoint.h"
 #include "engine/data/dataset.h"
 #include "engine/error.h"
 #include "engine/io/files.h"
 #include "engine/io/npy.h"
+#include "engine/train/checkpoint.h"
 
 int main(int argc, char** argv) {
   if (argc < 2 || std::string(argv[1]) == "-h" || std::string(argv[1]) == "--help") {

@@ -15,15 +15,15 @@
 #include <vector>
 
 #include "engine/backend/backend.h"
-#include "engine/train/checkpoint.h"
 #include "engine/data/dataset.h"
 #include "engine/error.h"
-#include "report/figures.h"
 #include "engine/io/files.h"
 #include "engine/io/npy.h"
+#include "engine/suggest.h"
+#include "engine/train/checkpoint.h"
+#include "report/figures.h"
 #include "report/png.h"
 #include "report/sampling.h"
-#include "engine/suggest.h"
 
 namespace {
 

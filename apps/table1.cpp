@@ -12,11 +12,11 @@
 
 #include "engine/config.h"
 #include "engine/error.h"
-#include "engine/train/experiment.h"
 #include "engine/interrupt.h"
 #include "engine/io/files.h"
-#include "report/report.h"
 #include "engine/suggest.h"
+#include "engine/train/experiment.h"
+#include "report/report.h"
 #include "report/table1.h"
 
 namespace {

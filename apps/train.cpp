@@ -8,8 +8,8 @@
 
 #include "engine/config.h"
 #include "engine/error.h"
-#include "engine/train/experiment.h"
 #include "engine/interrupt.h"
+#include "engine/train/experiment.h"
 
 namespace {
 

@@ -9,8 +9,8 @@
 
 // kernel_support.h first: under the emulation it defines __host__/__device__, which engine/rng.h
 // (through backend.h) uses when CLUSTERVAE_EMULATION is set.
-#include "kernels/kernel_support.h"
 #include "engine/backend/backend.h"
+#include "kernels/kernel_support.h"
 
 namespace cvae::kernels {
 

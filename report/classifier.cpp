@@ -8,18 +8,16 @@
 
 #include "engine/backend/cpu/adam.h"
 #include "engine/backend/cpu/gemm.h"
+#include "engine/data/shuffle.h"
 #include "engine/error.h"
 #include "engine/io/files.h"
 #include "engine/io/safetensors.h"
 #include "engine/rng.h"
-#include "engine/data/shuffle.h"
+#include "report/sample_uses.h"
 
 namespace cvae {
 
 namespace {
-
-// Philox step of the classifier's initial weights within RngStream::sample (see report/sampling.h).
-constexpr uint32_t kClassifierInitStep = 0xC1A5;
 
 // The four tensors in one flat buffer, so that Adam runs over it in one call.
 struct FlatLayout {
@@ -112,7 +110,7 @@ ImageClassifier train_image_classifier(const LabelledImages& train, const Labell
 
   // PyTorch's nn.Linear initialisation, U(−1/√in, 1/√in), one Philox row per tensor.
   std::vector<float> params(f.total), grads(f.total), adam_m(f.total, 0.0f), adam_v(f.total, 0.0f);
-  RngPosition at{options.seed, RngStream::sample, kClassifierInitStep};
+  RngPosition at{options.seed, RngStream::sample, kSampleClassifierInit};
   const int64_t starts[4] = {f.w1, f.b1, f.w2, f.b2};
   const int64_t ends[4] = {f.b1, f.w2, f.b2, f.total};
   const int fan_in[4] = {m.inputs, m.inputs, m.hidden, m.hidden};

@@ -4,10 +4,10 @@
 #include <cmath>
 #include <cstdio>
 
-#include "report/canvas.h"
+#include "engine/data/shuffle.h"
 #include "engine/error.h"
 #include "engine/io/svg.h"
-#include "engine/data/shuffle.h"
+#include "report/canvas.h"
 
 namespace cvae {
 

@@ -2,10 +2,7 @@
 // centre, the origin) and pushed through the decoder, and reconstructions z = μ(x). Pixels come
 // back to the host as sigmoid(logits) ∈ [0, 1] — the Bernoulli means the paper's figures show.
 //
-// Noise is Philox (engine/rng.h) on RngStream::sample with one step per use, so every figure is a
-// pure function of (seed, use) and no two figures share draws:
-//   1 grids of class-conditional samples   2 grids around k-means centres   3 random prior samples
-//   4 the samples the classifier judges     0x75E0 the t-SNE layout          0xC1A5 classifier init
+// Noise is Philox (engine/rng.h) on RngStream::sample with one step per use (report/sample_uses.h).
 #pragma once
 #include <cstdint>
 #include <vector>
@@ -14,15 +11,9 @@
 #include "engine/config.h"
 #include "engine/data/idx.h"
 #include "engine/nn/model_state.h"
+#include "report/sample_uses.h"
 
 namespace cvae {
-
-enum SampleUse : uint32_t {
-  kSampleConditionalGrid = 1,
-  kSampleClusterGrid = 2,
-  kSamplePriorGrid = 3,
-  kSampleConditionalAccuracy = 4,
-};
 
 struct GeneratedImages {
   int64_t count = 0;

@@ -15,13 +15,11 @@
 #include "engine/backend/backend.h"
 #include "engine/error.h"
 #include "engine/rng.h"
+#include "report/sample_uses.h"
 
 namespace cvae {
 
 namespace {
-
-// Philox step reserved for the t-SNE layout within RngStream::sample (see report/sampling.h).
-constexpr uint32_t kTsneInitStep = 0x75E0;
 
 // The quadtree over the embedding: each node a square cell with the count and centre of mass of
 // its points; a leaf keeps its points (at most kLeafSize, more only when they coincide). Nodes are
@@ -446,7 +444,7 @@ TsneResult tsne(const float* points, int64_t n, int dim, int ld, const TsneOptio
   result.neighbours = static_cast<int>(std::min<int64_t>(n - 1, static_cast<int64_t>(3 * options.perplexity)));
   std::vector<double>& y = result.embedding;
   y.resize(2 * n);
-  RngPosition at{options.seed, RngStream::sample, kTsneInitStep};
+  RngPosition at{options.seed, RngStream::sample, kSampleTsneLayout};
   for (int64_t i = 0; i < n; ++i)
     for (int c = 0; c < 2; ++c) y[2 * i + c] = 1e-4 * normal_at(at, static_cast<uint32_t>(i), c);
 

@@ -21,6 +21,9 @@
 # benchmark, report, sanitizer error, or this script); 2 no GPU, no kit, a kit binary that does not
 # load, or --dry-run; 4 nothing failed but not everything ran (a sanitizer unavailable here, or a
 # step skipped for time).
+#
+# Why one long file: the steps share one deadline and one list of findings, and the whole check is
+# the one command a lent device runs; each step is a function under its own "# --- N:" heading.
 set -Eeuo pipefail
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"

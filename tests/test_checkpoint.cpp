@@ -6,13 +6,13 @@
 
 #include <nlohmann/json.hpp>
 
-#include "engine/train/checkpoint.h"
 #include "engine/backend/cpu/cpu_backend.h"
 #include "engine/error.h"
-#include "engine/train/experiment.h"
 #include "engine/io/files.h"
 #include "engine/io/npy.h"
 #include "engine/io/safetensors.h"
+#include "engine/train/checkpoint.h"
+#include "engine/train/experiment.h"
 #include "tests/fixtures.h"
 #include "tests/test_helpers.h"
 

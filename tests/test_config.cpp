@@ -5,10 +5,10 @@
 #include <set>
 
 #include "engine/backend/backend.h"
-#include "engine/config.h"
 #include "engine/backend/cpu/cpu_backend.h"
-#include "engine/prior/prior.h"
+#include "engine/config.h"
 #include "engine/error.h"
+#include "engine/prior/prior.h"
 #include "tests/test_helpers.h"
 
 using namespace cvae;

@@ -10,14 +10,14 @@
 #include <limits>
 #include <vector>
 
-#include "engine/train/checkpoint.h"
-#include "engine/config.h"
 #include "engine/backend/cpu/conv.h"
 #include "engine/backend/cpu/cpu_backend.h"
 #include "engine/backend/cpu/gemm_naive.h"
+#include "engine/config.h"
 #include "engine/data/dataset.h"
 #include "engine/io/safetensors.h"
 #include "engine/nn/model.h"
+#include "engine/train/checkpoint.h"
 #include "engine/train/trainer.h"
 #include "tests/fixtures.h"
 #include "tests/test_helpers.h"

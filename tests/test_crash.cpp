@@ -12,10 +12,10 @@
 #include <thread>
 
 #include "engine/backend/cpu/cpu_backend.h"
-#include "engine/train/checkpoint.h"
-#include "engine/train/experiment.h"
 #include "engine/io/files.h"
 #include "engine/io/safetensors.h"
+#include "engine/train/checkpoint.h"
+#include "engine/train/experiment.h"
 #include "tests/fixtures.h"
 #include "tests/test_helpers.h"
 

@@ -5,10 +5,10 @@
 #include <algorithm>
 #include <cmath>
 
+#include "engine/io/svg.h"
 #include "report/figures.h"
 #include "report/html.h"
 #include "report/png.h"
-#include "engine/io/svg.h"
 #include "report/raster.h"
 #include "tests/test_helpers.h"
 #include "tests/test_report_helpers.h"

@@ -6,9 +6,9 @@
 
 #include "engine/backend/cpu/cpu_backend.h"
 #include "engine/error.h"
-#include "engine/prior/kmeans.h"
 #include "engine/eval/cluster_scores.h"
 #include "engine/eval/linear_probe.h"
+#include "engine/prior/kmeans.h"
 #include "tests/test_helpers.h"
 
 using namespace cvae;

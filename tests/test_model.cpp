@@ -6,9 +6,9 @@
 #include <fstream>
 
 #include "engine/backend/cpu/cpu_backend.h"
-#include "engine/train/experiment.h"
 #include "engine/io/files.h"
 #include "engine/nn/model.h"
+#include "engine/train/experiment.h"
 #include "engine/train/trainer.h"
 #include "tests/fixtures.h"
 #include "tests/test_helpers.h"

@@ -6,10 +6,10 @@
 
 #include <nlohmann/json.hpp>
 
-#include "engine/train/experiment.h"
 #include "engine/io/files.h"
 #include "engine/prior/movable.h"
 #include "engine/prior/prior.h"
+#include "engine/train/experiment.h"
 #include "tests/fixtures.h"
 #include "tests/test_helpers.h"
 

@@ -6,8 +6,8 @@
 
 #include <vector>
 
-#include "engine/config.h"
 #include "engine/backend/cpu/cpu_backend.h"
+#include "engine/config.h"
 #include "engine/train/trainer.h"
 #include "tests/fixtures.h"
 #include "tests/tiny_data.h"

@@ -4,10 +4,10 @@
 
 #include <sys/stat.h>
 
-#include "report/classifier.h"
 #include "engine/data/idx.h"
 #include "engine/error.h"
 #include "engine/io/files.h"
+#include "report/classifier.h"
 #include "tests/test_helpers.h"
 #include "tests/test_report_helpers.h"
 

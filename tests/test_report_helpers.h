@@ -8,9 +8,9 @@
 #include <vector>
 
 #include "engine/config.h"
-#include "engine/train/experiment.h"
 #include "engine/io/files.h"
 #include "engine/rng.h"
+#include "engine/train/experiment.h"
 
 namespace cvae::test {
 

@@ -7,8 +7,8 @@
 #include "engine/backend/backend.h"
 #include "engine/config.h"
 #include "engine/error.h"
-#include "report/sampling.h"
 #include "engine/train/trainer.h"
+#include "report/sampling.h"
 #include "tests/fixtures.h"
 #include "tests/test_helpers.h"
 

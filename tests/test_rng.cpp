@@ -4,8 +4,8 @@
 #include <cmath>
 #include <set>
 
-#include "engine/rng.h"
 #include "engine/data/shuffle.h"
+#include "engine/rng.h"
 
 using namespace cvae;
 

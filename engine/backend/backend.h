@@ -12,8 +12,8 @@
 #include <string>
 #include <tuple>
 
-#include "engine/rng.h"
 #include "engine/backend/step_math.h"
+#include "engine/rng.h"
 
 namespace cvae {
 

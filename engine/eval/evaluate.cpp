@@ -2,9 +2,9 @@
 
 #include <numeric>
 
-#include "engine/prior/kmeans.h"
 #include "engine/eval/cluster_scores.h"
 #include "engine/eval/linear_probe.h"
+#include "engine/prior/kmeans.h"
 
 namespace cvae {
 

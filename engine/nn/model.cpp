@@ -2,10 +2,10 @@
 
 #include <cmath>
 
+#include "engine/error.h"
 #include "engine/nn/conv_net.h"
 #include "engine/nn/layers.h"
 #include "engine/nn/mlp.h"
-#include "engine/error.h"
 
 namespace cvae {
 

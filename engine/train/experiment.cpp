@@ -7,15 +7,15 @@
 
 #include "engine/backend/backend.h"
 #include "engine/build_info.h"
-#include "engine/train/checkpoint.h"
 #include "engine/data/dataset.h"
 #include "engine/error.h"
 #include "engine/eval/evaluate.h"
 #include "engine/io/files.h"
 #include "engine/io/heatmap_svg.h"
 #include "engine/io/loaded_libraries.h"
-#include "engine/prior/movable.h"
 #include "engine/io/safetensors.h"
+#include "engine/prior/movable.h"
+#include "engine/train/checkpoint.h"
 #include "engine/train/progress.h"
 
 namespace cvae {

@@ -10,6 +10,9 @@
 //   - elementwise values through exp: |Δ| ≤ 1e-5 + 4ε·|ref|;
 //   - sums of n terms: |Δ| ≤ 1e-5 + (n + 4)·ε·Σ|term| (the float summation bound, any order);
 //   - sums kept in double on both sides (accumulate_sum, k-means sums): one float ulp of the result.
+//
+// Why one long file: each kernel's case uses the same launch, poisoning and comparison helpers and
+// the tolerances above; it is to become rows of one op table run over every backend pair.
 #include "kernels/kernels.h"
 
 #include <catch2/catch.hpp>

@@ -15,6 +15,10 @@
 //     1e-4 of its norm (relative L2); after Adam, every parameter within 2·lr of the CPU's (a sign
 //     flip of a gradient that is zero up to rounding moves a parameter by at most ±lr on each side)
 //     and all but 0.1 % within 1e-5.
+//
+// Why one long file: every case compares the same two backends with the same helpers (poisoned
+// buffers, the tolerances above), so a reader checks one op's case against the next; the cases are to
+// become rows of one op table run over every backend pair, which will shrink this file.
 #include <catch2/catch.hpp>
 
 #include <algorithm>
@@ -29,9 +33,9 @@
 #include <vector>
 
 #include "engine/backend/backend.h"
-#include "engine/config.h"
 #include "engine/backend/cpu/cpu_backend.h"
 #include "engine/backend/cuda/cuda_backend.h"
+#include "engine/config.h"
 #include "engine/data/dataset.h"
 #include "engine/nn/model.h"
 #include "engine/train/trainer.h"

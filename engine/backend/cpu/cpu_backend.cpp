@@ -15,9 +15,9 @@
 #include "engine/backend/cpu/gemm.h"
 #include "engine/backend/cpu/kmeans_plus_plus.h"
 #include "engine/backend/cpu/lloyd.h"
-#include "engine/backend/cpu/tsne_forces.h"
 #include "engine/backend/cpu/reparam_kl.h"
 #include "engine/backend/cpu/step_state.h"
+#include "engine/backend/cpu/tsne_forces.h"
 #include "engine/error.h"
 
 namespace cvae {
