@@ -62,6 +62,14 @@ prepare() {
     gzip -9 -c "$data_dir/mnist/$f" > "$kit/data/mnist/$f.gz"
   done
   cp "$repo/configs/mnist_lambdahot.json" "$repo/configs/mnist_lambdahot_conv.json" "$kit/"
+  # The figures' font (cairo asks fontconfig for DejaVu Sans): the GPU machine has no Debian
+  # packages, so perhaps no fonts; the kit brings the two faces the figures use and a fonts.conf
+  # that names only them (the path is filled in there: the kit does not know where it will sit).
+  mkdir -p "$kit/fonts"
+  for f in DejaVuSans.ttf DejaVuSans-Bold.ttf; do
+    [ -f "/usr/share/fonts/truetype/dejavu/$f" ] || die 2 "no /usr/share/fonts/truetype/dejavu/$f: run scripts/setup.sh first"
+    cp "/usr/share/fonts/truetype/dejavu/$f" "$kit/fonts/"
+  done
   # The ldd closure of all four binaries, except the C/C++ runtime (the GPU machine has its own,
   # newer one) and CUDA's libraries (taken there, where they match the driver). oneDNN gzipped.
   local name path
@@ -267,6 +275,11 @@ load_check() {
   # Every kit command runs under this environment, and only kit commands (python3 and PyTorch keep
   # their own libraries). Plain FP32 GEMMs whatever the machine's default.
   kit_env=(env "LD_LIBRARY_PATH=$kit_ld" NVIDIA_TF32_OVERRIDE=0)
+  if [ -d "$kit/fonts" ]; then
+    printf '<?xml version="1.0"?>\n<fontconfig><dir>%s</dir><cachedir>%s</cachedir></fontconfig>\n' \
+      "$kit/fonts" "$out_dir/fontconfig-cache" > "$out_dir/fonts.conf"
+    kit_env+=("FONTCONFIG_FILE=$out_dir/fonts.conf")
+  fi
   say "kit LD_LIBRARY_PATH: $kit_ld"
   while IFS=$'\t' read -r lib d; do say "  $lib: $d"; done < "$logs/libraries.tsv"
 

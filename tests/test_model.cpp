@@ -33,7 +33,7 @@ double batch_loss(Backend& backend, ModelState& state, Workspace& ws, const Batc
 }  // namespace
 
 TEST_CASE("model gradient matches finite differences along random directions, every method", "[model]") {
-  for (Method method : {Method::vae, Method::beta, Method::cvae, Method::lambdahot, Method::kmeans}) {
+  for (Method method : all_methods()) {
     INFO("method " << method_name(method));
     CpuBackend backend(1);
     Config config = tiny_config(method);

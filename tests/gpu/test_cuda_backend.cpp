@@ -843,7 +843,7 @@ TEST_CASE("one training step of each method gives the same losses, gradients and
   auto b = backends_or_skip();
   if (!b) return;
   for (const char* arch : {"mlp", "conv"})
-  for (Method method : {Method::vae, Method::beta, Method::cvae, Method::lambdahot, Method::kmeans}) {
+  for (Method method : all_methods()) {
     CAPTURE(arch, method_name(method));
     Config config;
     config.arch = arch;
