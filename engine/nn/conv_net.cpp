@@ -15,11 +15,11 @@ void add_conv_buffers(Backend& backend, const ModelShape& shape, const ParamLayo
   ws.one_hot = floats(shape.classes);
   ws.c1 = floats(c1_size);
   ws.c2 = floats(shape.conv_features());
-  ws.d1 = floats(c1_size);
+  ws.deconv1_out = floats(c1_size);
   if (training) {
     ws.d_c1 = floats(c1_size);
     ws.d_c2 = floats(shape.conv_features());
-    ws.d_d1 = floats(c1_size);
+    ws.d_deconv1_out = floats(c1_size);
   }
   // Set-up, once: every conv op of the step runs at most `capacity` images and shares one scratch.
   size_t bytes = 0;
@@ -57,18 +57,18 @@ void conv_decode(Backend& backend, const ModelShape& shape, const ParamLayout& l
                  const float* params, Workspace& ws, int batch) {
   linear_forward(backend, layout.fc3, params, ws.decoder_in.f32(), shape.decoder_in(), batch,
                  ws.h3.f32(), Activation::relu);
-  conv_layer_forward(backend, layout.deconv1, params, ws.h3.f32(), batch, ws.d1.f32(),
+  conv_layer_forward(backend, layout.deconv1, params, ws.h3.f32(), batch, ws.deconv1_out.f32(),
                      Activation::relu, ws);
-  conv_layer_forward(backend, layout.deconv2, params, ws.d1.f32(), batch, ws.logits.f32(),
+  conv_layer_forward(backend, layout.deconv2, params, ws.deconv1_out.f32(), batch, ws.logits.f32(),
                      Activation::none, ws);
 }
 
 void conv_backward_decoder(Backend& backend, const ModelShape&, const ParamLayout& layout,
                            const float* params, float* grads, Workspace& ws, int batch) {
-  conv_layer_backward(backend, layout.deconv2, params, grads, ws.d1.f32(), ws.logits.f32(),
-                      ws.d_logits.f32(), batch, Activation::none, ws.d_d1.f32(), ws);
-  conv_layer_backward(backend, layout.deconv1, params, grads, ws.h3.f32(), ws.d1.f32(),
-                      ws.d_d1.f32(), batch, Activation::relu, ws.d_h3.f32(), ws);
+  conv_layer_backward(backend, layout.deconv2, params, grads, ws.deconv1_out.f32(), ws.logits.f32(),
+                      ws.d_logits.f32(), batch, Activation::none, ws.d_deconv1_out.f32(), ws);
+  conv_layer_backward(backend, layout.deconv1, params, grads, ws.h3.f32(), ws.deconv1_out.f32(),
+                      ws.d_deconv1_out.f32(), batch, Activation::relu, ws.d_h3.f32(), ws);
 }
 
 void conv_backward_encoder(Backend& backend, const ModelShape& shape, const ParamLayout& layout,

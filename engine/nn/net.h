@@ -98,8 +98,8 @@ struct Workspace {
   // pixels alone): activations after bias + ReLU, channels-last
   Buffer one_hot;     // [cap, classes] (CVAE)
   Buffer c1, c2;      // encoder: [cap, side/2, side/2, conv1], [cap, side/4, side/4, conv2]
-  Buffer d1;          // decoder: [cap, side/2, side/2, conv1]
-  Buffer d_c1, d_c2, d_d1;
+  Buffer deconv1_out; // decoder: [cap, side/2, side/2, conv1] (d_ prefixes a gradient)
+  Buffer d_c1, d_c2, d_deconv1_out;
   Buffer conv_scratch;  // the largest scratch any conv op of the step needs (conv_prepare)
   size_t conv_scratch_bytes = 0;
 };
