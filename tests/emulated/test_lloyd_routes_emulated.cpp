@@ -20,6 +20,7 @@
 
 #include "engine/backend/cpu/kmeans_plus_plus.h"
 #include "engine/backend/cpu/lloyd.h"
+#include "engine/backend/cpu/lloyd_update.h"
 #include "tests/test_helpers.h"
 #include "tests/tolerance.h"
 

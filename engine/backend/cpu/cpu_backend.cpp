@@ -11,10 +11,13 @@
 #include "engine/backend/cpu/bce.h"
 #include "engine/backend/cpu/bias_act.h"
 #include "engine/backend/cpu/conv.h"
+#include "engine/backend/cpu/fill.h"
 #include "engine/backend/cpu/gather.h"
 #include "engine/backend/cpu/gemm.h"
 #include "engine/backend/cpu/kmeans_plus_plus.h"
 #include "engine/backend/cpu/lloyd.h"
+#include "engine/backend/cpu/lloyd_update.h"
+#include "engine/backend/cpu/reduce.h"
 #include "engine/backend/cpu/reparam_kl.h"
 #include "engine/backend/cpu/step_state.h"
 #include "engine/backend/cpu/tsne_forces.h"
@@ -70,9 +73,7 @@ bool CpuBackend::poll_read_impl(void* dst_host, size_t bytes) {
   return true;
 }
 
-void CpuBackend::fill_impl(float* data, int64_t count, float value) {
-  for (int64_t i = 0; i < count; ++i) data[i] = value;
-}
+void CpuBackend::fill_impl(float* data, int64_t count, float value) { cpu::fill(data, count, value); }
 
 void CpuBackend::gemm_impl(bool trans_a, bool trans_b, int m, int n, int k, float alpha,
                       const float* a, int lda, const float* b, int ldb, float beta, float* c,
@@ -142,9 +143,7 @@ void CpuBackend::adam_step_impl(float* params, const float* grads, float* m, flo
 }
 
 void CpuBackend::accumulate_sum_impl(const float* values, int count, double* acc) {
-  double sum = 0;
-  for (int i = 0; i < count; ++i) sum += values[i];
-  acc[0] += sum;
+  cpu::accumulate_sum(values, count, acc);
 }
 
 // The columns of im2col are the only scratch: [batch·OH·OW, K·K·C] floats.
