@@ -75,9 +75,9 @@ int main(int argc, char** argv) {
     std::vector<cvae::RunReport> reports = cvae::report_runs(run_dirs, options, out, &compare);
     for (const cvae::RunReport& r : reports) {
       std::cout << r.html_path;
-      if (r.conditional_accuracy >= 0)
-        std::cout << "  conditional_sample_accuracy " << r.conditional_accuracy << " (classifier test accuracy "
-                  << r.classifier_accuracy << ")";
+      if (r.conditional_accuracy)
+        std::cout << "  conditional_sample_accuracy " << *r.conditional_accuracy << " (classifier test accuracy "
+                  << *r.classifier_accuracy << ")";
       std::cout << "  t-SNE " << r.tsne_seconds << " s\n";
     }
     for (const std::string& line : cvae::sampling_verdicts(reports)) std::cout << line << "\n";

@@ -45,7 +45,7 @@ std::vector<const RunReport*> runs_of(const std::vector<RunReport>& runs, const 
 std::string sampling_runs_unlike(const std::vector<const RunReport*>& runs) {
   std::vector<Config> configs;
   for (const RunReport* r : runs)
-    if (r->conditional_accuracy >= 0 && (r->config.method == Method::cvae || r->config.method == Method::lambdahot))
+    if (r->conditional_accuracy && (r->config.method == Method::cvae || r->config.method == Method::lambdahot))
       configs.push_back(r->config);
   return training_differences(configs);
 }
@@ -55,17 +55,17 @@ SamplingVerdict compare_sampling(const std::string& dataset, const std::vector<c
   s.dataset = dataset;
   int classifiers = 0;
   for (const RunReport* r : runs) {
-    if (r->conditional_accuracy < 0) continue;
+    if (!r->conditional_accuracy) continue;
     if (r->config.method == Method::cvae) {
-      s.cvae += r->conditional_accuracy;
+      s.cvae += *r->conditional_accuracy;
       ++s.cvae_runs;
     } else if (r->config.method == Method::lambdahot) {  // the paper's claim: not movable's centres
-      s.lambdahot += r->conditional_accuracy;
+      s.lambdahot += *r->conditional_accuracy;
       ++s.lambdahot_runs;
     } else {
       continue;
     }
-    s.classifier += r->classifier_accuracy;
+    s.classifier += *r->classifier_accuracy;
     ++classifiers;
   }
   if (s.cvae_runs) s.cvae /= s.cvae_runs;

@@ -119,4 +119,8 @@ std::string fixed_text(double value, int digits) {
 
 std::string percent_text(double fraction, int digits) { return fixed_text(100 * fraction, digits) + "%"; }
 
+std::string percent_text(const std::optional<double>& fraction, int digits) {
+  return fraction ? percent_text(*fraction, digits) : "–";
+}
+
 }  // namespace cvae

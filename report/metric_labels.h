@@ -4,6 +4,7 @@
 #pragma once
 #include <nlohmann/json.hpp>
 
+#include <optional>
 #include <string>
 
 namespace cvae {
@@ -29,6 +30,8 @@ MetricLabel metric_label(const std::string& key);
 // and a fraction as a percentage ("93.4%").
 std::string fixed_text(double value, int digits);
 std::string percent_text(double fraction, int digits = 1);
+// A number that may not apply: "–" when it does not.
+std::string percent_text(const std::optional<double>& fraction, int digits = 1);
 
 // The value of `key` as its label says. null (a metric that does not apply to the method) is "–";
 // a list is its elements so formatted, the first 12 and then how many there are.

@@ -105,9 +105,9 @@ std::string run_html(const RunReport& r, const ReportOptions& options) {
   if (r.metrics.is_object() && r.metrics.contains("test_bce_sampled") && r.metrics["test_bce_sampled"].is_number())
     h += "<li>" + html_escape(metric_label("test_bce_sampled").label) + ", the paper's Table 1 figure: <b>" +
          format_metric("test_bce_sampled", r.metrics["test_bce_sampled"]) + "</b></li>\n";
-  if (r.conditional_accuracy >= 0)
+  if (r.conditional_accuracy)
     h += "<li>" + html_escape(metric_label("conditional_sample_accuracy").label) + ": <b>" +
-         format_metric("conditional_sample_accuracy", r.conditional_accuracy) + "</b> of " +
+         format_metric("conditional_sample_accuracy", *r.conditional_accuracy) + "</b> of " +
          std::to_string(options.samples_per_class) +
          " generated images per class land in the intended class, judged by a classifier whose own "
          "test accuracy is " + percent_text(r.classifier_accuracy) + "</li>\n";

@@ -263,8 +263,8 @@ void add_prior_samples(RunReport& r, const RunInputs& in) {
 void set_report_metrics(RunReport& r, const ReportOptions& options, bool judged) {
   nlohmann::ordered_json& own = r.report_metrics;
   own["epochs_done"] = r.epochs_done;
-  if (r.conditional_accuracy >= 0) {
-    own["conditional_sample_accuracy"] = r.conditional_accuracy;
+  if (r.conditional_accuracy) {
+    own["conditional_sample_accuracy"] = *r.conditional_accuracy;
     own["conditional_sample_accuracy_per_class"] = r.conditional_accuracy_per_class;
     own["conditional_samples_per_class"] = options.samples_per_class;
   }
@@ -274,7 +274,7 @@ void set_report_metrics(RunReport& r, const ReportOptions& options, bool judged)
     own["cluster_sample_purity"] = mean;
     own["cluster_sample_majority_class"] = r.cluster_majority_class;
   }
-  if (judged) own["sample_classifier_test_accuracy"] = r.classifier_accuracy;
+  if (judged) own["sample_classifier_test_accuracy"] = *r.classifier_accuracy;
   own["tsne_seconds"] = r.tsne_seconds;
   own["tsne_kl_divergence"] = r.tsne_kl;
   own["tsne_method"] = r.tsne_method;

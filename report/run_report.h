@@ -14,6 +14,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -70,9 +71,9 @@ struct RunReport {
   // figures (an empty raster when the method has none)
   Raster conditional_grid, cluster_grid, reconstructions, prior_grid;
   // the classifier's verdict
-  double classifier_accuracy = -1;
+  std::optional<double> classifier_accuracy;   // set where a classifier judged samples
   std::vector<double> classifier_accuracy_per_class;
-  double conditional_accuracy = -1;  // −1: the method has no class-conditional sampler
+  std::optional<double> conditional_accuracy;  // unset: the method has no class-conditional sampler
   std::vector<double> conditional_accuracy_per_class;
   std::vector<int> cluster_majority_class;     // kmeans: the classifier's majority label per centre
   std::vector<double> cluster_majority_share;

@@ -100,8 +100,9 @@ nlohmann::ordered_json metrics_json(const Metrics& m) {
   j["test_bce_sampled"] = m.test_bce_sampled;
   j["test_bce_mean"] = m.test_bce_mean;
   j["test_kl"] = m.test_kl;
-  j["argmax_accuracy"] = m.argmax_accuracy >= 0 ? nlohmann::ordered_json(m.argmax_accuracy) : nlohmann::ordered_json();
-  j["nearest_centre_accuracy"] = m.nearest_centre_accuracy >= 0 ? nlohmann::ordered_json(m.nearest_centre_accuracy) : nlohmann::ordered_json();
+  j["argmax_accuracy"] = m.argmax_accuracy ? nlohmann::ordered_json(*m.argmax_accuracy) : nlohmann::ordered_json();
+  j["nearest_centre_accuracy"] =
+      m.nearest_centre_accuracy ? nlohmann::ordered_json(*m.nearest_centre_accuracy) : nlohmann::ordered_json();
   j["cluster_accuracy_majority"] = m.cluster_accuracy_majority;
   j["cluster_accuracy_hungarian"] = m.cluster_accuracy_hungarian;
   j["nmi"] = m.nmi;

@@ -1,5 +1,7 @@
 // The paper's metrics after training, on the test split (and the train split for the probe).
 #pragma once
+#include <optional>
+
 #include <nlohmann/json.hpp>
 
 #include "engine/backend/backend.h"
@@ -13,8 +15,8 @@ struct Metrics {
   double test_bce_sampled = 0;  // Table 1: Σ pixels, mean over test images, one z ~ q(z|x)
   double test_bce_mean = 0;     // the same with z = μ
   double test_kl = 0;
-  double argmax_accuracy = -1;  // lambdahot and movable only (−1: not applicable)
-  double nearest_centre_accuracy = -1;  // lambdahot and movable: label of the nearest prior mean
+  std::optional<double> argmax_accuracy;          // lambdahot and movable only (null in JSON otherwise)
+  std::optional<double> nearest_centre_accuracy;  // lambdahot and movable: label of the nearest prior mean
   double cluster_accuracy_majority = 0, cluster_accuracy_hungarian = 0, nmi = 0;
   double linear_probe_accuracy = 0, linear_probe_train_accuracy = 0;
   int test_images = 0;
