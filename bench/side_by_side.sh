@@ -125,17 +125,11 @@ done
 commit="${COMMIT:-$(git -C "$repo" rev-parse HEAD 2>/dev/null || echo unknown)}"
 LOAD_BEFORE="$load_before" LOAD_AFTER="$(cut -d' ' -f1-3 /proc/loadavg)" COMMIT_ID="$commit" \
 THREADS_USED="$threads" REPEATS_USED="$repeats" DEVICE_USED="$device" DATASET_USED="$dataset" \
-ARCH_USED="$arch" TRAIN_LIMIT_USED="$train_limit" BATCH_USED="${batch_size:-128 (configs)}" STAMP="$stamp" "$python" - "$scratch/meta.json" <<'EOF'
-import json, os, platform, subprocess, sys
-def sh(cmd):
-    try:
-        return subprocess.run(cmd, shell=True, capture_output=True, text=True).stdout.strip()
-    except OSError:
-        return ""
-def dpkg(p):
-    return sh(f"dpkg-query -W -f='${{Version}}' {p} 2>/dev/null") or "not installed"
-cpu = sh("grep -m1 'model name' /proc/cpuinfo | cut -d: -f2").strip()
-flags = sh("grep -m1 '^flags' /proc/cpuinfo").split()
+ARCH_USED="$arch" TRAIN_LIMIT_USED="$train_limit" BATCH_USED="${batch_size:-128 (configs)}" STAMP="$stamp" \
+"$python" - "$scratch/meta.json" "$repo/bench" <<'EOF'
+import os, sys
+sys.path.insert(0, sys.argv[2])  # bench_common.py (this script comes on stdin)
+import bench_common
 import torch, numpy
 meta = {
     "what": "one epoch of each method (batch_size below), seconds of the training loop including the "
@@ -144,27 +138,12 @@ meta = {
     "device": os.environ["DEVICE_USED"], "dataset": os.environ["DATASET_USED"], "arch": os.environ["ARCH_USED"],
     "train_limit": int(os.environ["TRAIN_LIMIT_USED"]), "batch_size": os.environ["BATCH_USED"],
     "threads": int(os.environ["THREADS_USED"]), "repeats": int(os.environ["REPEATS_USED"]),
-    "machine": {"hostname": platform.node(), "kernel": platform.release(),
-                "cores": os.cpu_count(), "cpu": cpu,
-                "cpu_family_model": sh("grep -m1 '^cpu family' /proc/cpuinfo | cut -d: -f2").strip() + "/" +
-                                    sh("grep -m1 '^model\\s' /proc/cpuinfo | cut -d: -f2").strip(),
-                "simd": [f for f in ("avx2", "fma", "avx512f", "avx512_bf16") if f in flags],
-                "memory": sh("grep MemTotal /proc/meminfo | tr -s ' '"),
-                "gpu": sh("nvidia-smi --query-gpu=name,driver_version --format=csv,noheader 2>/dev/null") or None},
+    "machine": bench_common.machine(simd=("avx2", "fma", "avx512f", "avx512_bf16")),
     "load_average_before": os.environ["LOAD_BEFORE"], "load_average_after": os.environ["LOAD_AFTER"],
-    "environment": {k: os.environ[k] for k in ("OMP_WAIT_POLICY", "OMP_PROC_BIND", "GOMP_SPINCOUNT",
-                                               "OPENBLAS_CORETYPE") if k in os.environ},
-    "versions": {"torch": torch.__version__, "numpy": numpy.__version__,
-                 "python3-torch (Debian)": dpkg("python3-torch"),
-                 "openblas (Debian, libopenblas0-pthread)": dpkg("libopenblas0-pthread"),
-                 "onednn (Debian, libdnnl-dev; clustervae's sgemm)": dpkg("libdnnl-dev"),
-                 "torch's onednn": torch.backends.mkldnn.is_available() and
-                                   ("bundled/linked " + (torch.__config__.show().split("MKL-DNN ")[1].split(" ")[0]
-                                                          if "MKL-DNN " in torch.__config__.show() else "?")),
-                 "compiler": sh("c++ --version | head -1"), "python": platform.python_version(),
-                 "cuda (torch)": torch.version.cuda},
+    "environment": bench_common.recorded_environment(),
+    "versions": bench_common.versions(torch, numpy, torch_onednn=True),
     "commit": os.environ["COMMIT_ID"],
 }
-json.dump(meta, open(sys.argv[1], "w"), indent=2)
+bench_common.write_json(meta, sys.argv[1])
 EOF
 "$python" "$repo/bench/side_by_side_summary.py" "$raw" "$scratch/meta.json" "$out"
