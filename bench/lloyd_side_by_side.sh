@@ -60,12 +60,6 @@ stamp="$(bench_stamp)"
 out="$(bench_results_dir)/lloyd-side-by-side-$device-$stamp.json"
 load_before="$(bench_load_average)"
 
-torch_env() {  # variant -> the env assignments of variant_setup
-  local setup
-  setup="$(variant_setup "$1")"
-  echo "${setup%% -- *}"
-}
-
 # The limits: each engine's sgemm (2048³) on this device with these threads, before and after.
 limits() {  # tag
   "$bin" ops=limits device="$device" threads="$threads" out="$scratch/limits-clustervae-$1.json" >/dev/null || {
@@ -74,7 +68,7 @@ limits() {  # tag
   local v
   for v in $variants; do
     # shellcheck disable=SC2046,SC2086
-    env $(torch_env "$v") "$python" "$repo/bench/lloyd_torch.py" --sizes "" --sgemm --threads "$threads" \
+    env $(variant_env "$v") "$python" "$repo/bench/lloyd_torch.py" --sizes "" --sgemm --threads "$threads" \
       --device "$device" --out "$scratch/limits-torch-$v-$1.json" 2>/dev/null
     printf 'torch-%s\tlimits\t%s\t%s\n' "$v" "$1" "$scratch/limits-torch-$v-$1.json" >> "$list"
   done
@@ -91,7 +85,7 @@ run_engine() {  # engine size repetition
     variant="${rest#*-}"
     [ "$3" = 1 ] && check=--check
     # shellcheck disable=SC2046,SC2086
-    env $(torch_env "$variant") "$python" "$repo/bench/lloyd_torch.py" --sizes "$2" --iterations "$iterations" \
+    env $(variant_env "$variant") "$python" "$repo/bench/lloyd_torch.py" --sizes "$2" --iterations "$iterations" \
       --threads "$threads" --device "$device" --method "$method" $check --out "$json" 2> "$json.log" || {
         echo "lloyd_side_by_side: torch ($1) failed on $2:" >&2; cat "$json.log" >&2; exit 1; }
   fi

@@ -93,10 +93,9 @@ run_clustervae() {  # method repetition
 }
 
 run_torch() {  # method repetition variant
-  local setup envs flags json="$scratch/torch-$1-$2-$3.json"
-  setup="$(variant_setup "$3")"
-  envs="${setup%% -- *}"
-  flags="${setup#* -- }"
+  local envs flags json="$scratch/torch-$1-$2-$3.json"
+  envs="$(variant_env "$3")"
+  flags="$(variant_flags "$3")"
   # shellcheck disable=SC2086  # envs and flags are word lists by construction
   env $envs "$python" "$repo/bench/torch_reference.py" --config "$repo/configs/${dataset}_$1${config_suffix}.json" \
     --data-dir "$data_dir" --epochs 1 --threads "$threads" --device "$device" --train-limit "$train_limit" \
