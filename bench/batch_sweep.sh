@@ -16,29 +16,24 @@
 # images/s is the training loop's (clustervae's images_per_second; the same span in PyTorch),
 # median over REPEATS fresh processes per engine and batch size.
 set -euo pipefail
-repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-[ $# -eq 0 ] || { echo "batch_sweep: unknown argument '$1' (settings are environment variables; see the header)" >&2; exit 2; }
+bench=batch_sweep
+# shellcheck source=bench/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+bench_no_arguments "$@"
 
 batch_sizes="${BATCH_SIZES:-32 64 128 256 512 1024}"
 method="${METHOD:-lambdahot}"
-device="${DEVICE:-cpu}"
-case "$device" in
-  cpu) default_variants="openblas openblas-zen" ;;
-  cuda) default_variants="eager graphs" ;;
-  *) echo "batch_sweep: DEVICE must be cpu or cuda, not '$device'" >&2; exit 2 ;;
-esac
+bench_device
+if [ "$device" = cpu ]; then default_variants="openblas openblas-zen"; else default_variants="eager graphs"; fi
 for b in $batch_sizes; do
   [[ "$b" =~ ^[1-9][0-9]*$ ]] || { echo "batch_sweep: batch size '$b' is not a positive integer" >&2; exit 2; }
 done
 export THREADS="${THREADS:-1}" REPEATS="${REPEATS:-3}" TRAIN_LIMIT="${TRAIN_LIMIT:-20000}"
 export TORCH_VARIANTS="${TORCH_VARIANTS:-$default_variants}" DEVICE="$device" METHODS="$method"
-export COMMIT="${COMMIT:-$(git -C "$repo" rev-parse HEAD 2>/dev/null || echo unknown)}"
-python="${PYTHON:-/usr/bin/python3}"
-[ "$device" = cpu ] || python="${PYTHON:-python3}"
+export COMMIT="${COMMIT:-$(bench_git_head)}"
+python="$(bench_python)"
 
-stamp="$(date -u +%Y%m%d-%H%M%S)"
-out="$repo/bench/results/batch-sweep-$device-$stamp"
-mkdir -p "$repo/bench/results"
+out="$(bench_results_dir)/batch-sweep-$device-$(bench_stamp)"
 runs=()
 started=$SECONDS
 for b in $batch_sizes; do

@@ -5,25 +5,25 @@
 # work lose most of their speed (see bench/README.md).
 #   THREADS (2)  REPEATS (3)  METHODS ("vae beta cvae lambdahot kmeans movable")
 set -euo pipefail
-repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+bench=cpu_epoch
+# shellcheck source=bench/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 threads="${THREADS:-2}"
 repeats="${REPEATS:-3}"
 methods="${METHODS:-vae beta cvae lambdahot kmeans movable}"
 bin="$repo/build/clustervae-train"
-[ -x "$bin" ] || { echo "cpu_epoch: build first (bash scripts/build.sh)" >&2; exit 2; }
-scratch="$(mktemp -d)"
-trap 'rm -rf "$scratch"' EXIT
-out="$repo/bench/results/cpu-epoch-$(date -u +%Y%m%d-%H%M%S).json"
-mkdir -p "$repo/bench/results"
+bench_need_binary "$bin"
+bench_scratch
+out="$(bench_results_dir)/cpu-epoch-$(bench_stamp).json"
 {
   echo "{"
   echo "  \"what\": \"one MNIST epoch (60000 images, batch 128), CPU backend, seconds of the training loop\","
-  echo "  \"cpu\": \"$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')\","
+  echo "  \"cpu\": \"$(bench_cpu_model)\","
   echo "  \"threads\": $threads,"
-  echo "  \"load_average_before\": \"$(cut -d' ' -f1-3 /proc/loadavg)\","
+  echo "  \"load_average_before\": \"$(bench_load_average)\","
   echo "  \"onednn\": \"$(dpkg-query -W -f='${Version}' libdnnl-dev 2>/dev/null || echo unknown)\","
   echo "  \"compiler\": \"$(c++ --version | head -1)\","
-  echo "  \"commit\": \"$(git -C "$repo" rev-parse HEAD 2>/dev/null || echo unknown)\","
+  echo "  \"commit\": \"$(bench_git_head)\","
   echo "  \"results\": {"
 } > "$out"
 first=1
@@ -31,7 +31,7 @@ for method in $methods; do
   times=()
   for r in $(seq "$repeats"); do
     "$bin" "$repo/configs/mnist_$method.json" epochs=1 evaluate=false threads="$threads" \
-      progress=off out="$scratch" data_dir="${CLUSTERVAE_DATA:-$repo/data}" > "$scratch/out.txt"
+      progress=off out="$scratch" data_dir="$data_dir" > "$scratch/out.txt"
     seconds=$(grep -A1 '"epoch_seconds"' "$scratch/out.txt" | tail -1 | tr -d ' ,')
     times+=("$seconds")
   done

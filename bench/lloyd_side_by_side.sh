@@ -21,27 +21,27 @@
 #                      needs PYTHON with a CUDA PyTorch; written for a GPU but not yet run on one)
 #   PYTHON, COMMIT, BUILD_DIR   as in side_by_side.sh; OMP_WAIT_POLICY etc. passed on and recorded
 set -euo pipefail
-repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-[ $# -eq 0 ] || { echo "lloyd_side_by_side: unknown argument '$1' (settings are environment variables; see the header)" >&2; exit 2; }
+bench=lloyd_side_by_side
+# shellcheck source=bench/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+bench_no_arguments "$@"
 
 threads="${THREADS:-1}"
 repeats="${REPEATS:-3}"
 iterations="${ITERATIONS:-5}"
 sizes="${SIZES:-60000:20:10 100000:32:256 1048576:32:256}"
 methods="${TORCH_METHODS:-cdist addmm}"
-device="${DEVICE:-cpu}"
+bench_device
 dataset=mnist
-data_dir="${CLUSTERVAE_DATA:-$repo/data}"
-build_dir="${BUILD_DIR:-$repo/build}"
 bin="$build_dir/bench_backend_ops"
-case "$device" in
-  cpu) variants="${TORCH_VARIANTS:-openblas}" ;;
-  cuda) variants="${TORCH_VARIANTS:-eager}"
-        for v in $variants; do
-          [ "$v" = eager ] || { echo "lloyd_side_by_side: on cuda only the torch variant 'eager' exists" >&2; exit 2; }
-        done ;;
-  *) echo "lloyd_side_by_side: DEVICE must be cpu or cuda, not '$device'" >&2; exit 2 ;;
-esac
+if [ "$device" = cpu ]; then
+  variants="${TORCH_VARIANTS:-openblas}"
+else
+  variants="${TORCH_VARIANTS:-eager}"
+  for v in $variants; do
+    [ "$v" = eager ] || { echo "lloyd_side_by_side: on cuda only the torch variant 'eager' exists" >&2; exit 2; }
+  done
+fi
 for m in $methods; do
   case "$m" in cdist|addmm) ;; *) echo "lloyd_side_by_side: unknown torch method '$m'" >&2; exit 2 ;; esac
 done
@@ -53,20 +53,12 @@ source "$repo/bench/torch_variants.sh"
 for v in $variants; do variant_setup "$v" >/dev/null || exit 2; done
 [ -x "$bin" ] || BUILD_DIR="$build_dir" bash "$repo/scripts/build.sh"
 
-scratch="$(mktemp -d)"
-trap 'rm -rf "$scratch"' EXIT
+bench_scratch
 list="$scratch/runs.tsv"   # engine label, size, repetition, json file
 : > "$list"
-stamp="$(date -u +%Y%m%d-%H%M%S)"
-out="$repo/bench/results/lloyd-side-by-side-$device-$stamp.json"
-mkdir -p "$repo/bench/results"
-load_before="$(cut -d' ' -f1-3 /proc/loadavg)"
-
-torch_env() {  # variant -> the env assignments of variant_setup
-  local setup
-  setup="$(variant_setup "$1")"
-  echo "${setup%% -- *}"
-}
+stamp="$(bench_stamp)"
+out="$(bench_results_dir)/lloyd-side-by-side-$device-$stamp.json"
+load_before="$(bench_load_average)"
 
 # The limits: each engine's sgemm (2048³) on this device with these threads, before and after.
 limits() {  # tag
@@ -76,7 +68,7 @@ limits() {  # tag
   local v
   for v in $variants; do
     # shellcheck disable=SC2046,SC2086
-    env $(torch_env "$v") "$python" "$repo/bench/lloyd_torch.py" --sizes "" --sgemm --threads "$threads" \
+    env $(variant_env "$v") "$python" "$repo/bench/lloyd_torch.py" --sizes "" --sgemm --threads "$threads" \
       --device "$device" --out "$scratch/limits-torch-$v-$1.json" 2>/dev/null
     printf 'torch-%s\tlimits\t%s\t%s\n' "$v" "$1" "$scratch/limits-torch-$v-$1.json" >> "$list"
   done
@@ -93,7 +85,7 @@ run_engine() {  # engine size repetition
     variant="${rest#*-}"
     [ "$3" = 1 ] && check=--check
     # shellcheck disable=SC2046,SC2086
-    env $(torch_env "$variant") "$python" "$repo/bench/lloyd_torch.py" --sizes "$2" --iterations "$iterations" \
+    env $(variant_env "$variant") "$python" "$repo/bench/lloyd_torch.py" --sizes "$2" --iterations "$iterations" \
       --threads "$threads" --device "$device" --method "$method" $check --out "$json" 2> "$json.log" || {
         echo "lloyd_side_by_side: torch ($1) failed on $2:" >&2; cat "$json.log" >&2; exit 1; }
   fi
@@ -107,9 +99,8 @@ echo "lloyd_side_by_side: load average before: $load_before" >&2
 limits before
 for rep in $(seq "$repeats"); do
   for size in $sizes; do
-    order="$engines"
-    if [ $((rep % 2)) = 0 ]; then order="$(echo "$order" | tr ' ' '\n' | tac | tr '\n' ' ')"; fi
-    for e in $order; do
+    # shellcheck disable=SC2086  # $engines is a word list
+    for e in $(bench_order "$rep" $engines); do
       run_engine "$e" "$size" "$rep"
       "$python" -c '
 import json, statistics, sys
@@ -122,7 +113,7 @@ print("  rep %s %-16s %-28s %9.2f ms per iteration" % (sys.argv[2], sys.argv[3],
 done
 limits after
 
-commit="${COMMIT:-$(git -C "$repo" rev-parse HEAD 2>/dev/null || echo unknown)}"
-LOAD_BEFORE="$load_before" LOAD_AFTER="$(cut -d' ' -f1-3 /proc/loadavg)" COMMIT_ID="$commit" \
+commit="${COMMIT:-$(bench_git_head)}"
+LOAD_BEFORE="$load_before" LOAD_AFTER="$(bench_load_average)" COMMIT_ID="$commit" \
 THREADS_USED="$threads" REPEATS_USED="$repeats" ITERATIONS_USED="$iterations" DEVICE_USED="$device" \
 STAMP="$stamp" BUILD_USED="$build_dir" "$python" "$repo/bench/lloyd_summary.py" "$list" "$out"

@@ -16,27 +16,16 @@ direct loop does a subtract, a multiply and an add per term, 1.5 times that, not
 """
 import json
 import os
-import platform
 import statistics
-import subprocess
 import sys
 
-
-def sh(cmd):
-    try:
-        return subprocess.run(cmd, shell=True, capture_output=True, text=True).stdout.strip()
-    except OSError:
-        return ""
-
-
-def dpkg(package):
-    return sh(f"dpkg-query -W -f='${{Version}}' {package} 2>/dev/null") or "not installed"
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # bench_common.py, from any cwd
+import bench_common  # noqa: E402
 
 
 def metadata():
     import numpy
     import torch
-    flags = sh("grep -m1 '^flags' /proc/cpuinfo").split()
     env = os.environ
     return {
         "what": "one Lloyd iteration = assignment (argmin_k ||p_i - c_k||^2 and that distance) + "
@@ -45,24 +34,10 @@ def metadata():
         "date": env.get("STAMP"), "device": env.get("DEVICE_USED"),
         "threads": int(env.get("THREADS_USED", "0")), "repeats": int(env.get("REPEATS_USED", "0")),
         "iterations_per_process": int(env.get("ITERATIONS_USED", "0")),
-        "machine": {"hostname": platform.node(), "kernel": platform.release(),
-                    "cores": os.cpu_count(),
-                    "cpu": sh("grep -m1 'model name' /proc/cpuinfo | cut -d: -f2").strip(),
-                    "cpu_family_model": sh("grep -m1 '^cpu family' /proc/cpuinfo | cut -d: -f2").strip()
-                                        + "/" + sh("grep -m1 '^model\\s' /proc/cpuinfo | cut -d: -f2").strip(),
-                    "simd": [f for f in ("avx2", "fma", "avx512f") if f in flags],
-                    "memory": sh("grep MemTotal /proc/meminfo | tr -s ' '"),
-                    "gpu": sh("nvidia-smi --query-gpu=name,driver_version --format=csv,noheader "
-                              "2>/dev/null") or None},
+        "machine": bench_common.machine(),
         "load_average_before": env.get("LOAD_BEFORE"), "load_average_after": env.get("LOAD_AFTER"),
-        "environment": {k: env[k] for k in ("OMP_WAIT_POLICY", "OMP_PROC_BIND", "GOMP_SPINCOUNT",
-                                            "OPENBLAS_CORETYPE") if k in env},
-        "versions": {"torch": torch.__version__, "numpy": numpy.__version__,
-                     "python3-torch (Debian)": dpkg("python3-torch"),
-                     "openblas (Debian, libopenblas0-pthread)": dpkg("libopenblas0-pthread"),
-                     "onednn (Debian, libdnnl-dev; clustervae's sgemm)": dpkg("libdnnl-dev"),
-                     "compiler": sh("c++ --version | head -1"), "python": platform.python_version(),
-                     "cuda (torch)": torch.version.cuda},
+        "environment": bench_common.recorded_environment(),
+        "versions": bench_common.versions(torch, numpy),
         "commit": env.get("COMMIT_ID"), "clustervae_build": env.get("BUILD_USED"),
     }
 
@@ -150,10 +125,7 @@ def main():
                      for r in runs]
     result["torch_blas"] = {e: d["before"].get("blas") for e, d in limits.items()
                             if e != "clustervae" and "before" in d}
-    with open(out_path + ".part", "w") as f:
-        json.dump(result, f, indent=2)
-        f.write("\n")
-    os.replace(out_path + ".part", out_path)
+    bench_common.write_json(result, out_path)
 
     print("sgemm 2048^3: " + ", ".join(f"{e} {v:.1f} GFLOP/s" for e, v in sgemm.items()))
     print(f"{'size N:D:K':<17} {'engine':<26} {'ms/iter':>9} {'assign':>9} {'accum':>8} "

@@ -20,12 +20,14 @@ counts, among the first 131072 points, those whose assignment differs from an ex
 (the GEMM route's cancellation error), for this engine only. Prints a JSON object (or writes it to --out).
 """
 import argparse
-import json
 import os
 import platform
 import statistics
 import sys
 import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # bench_common.py, from any cwd
+import bench_common  # noqa: E402  (it loads no torch: the thread variables below still come first)
 
 
 def parse_args():
@@ -56,8 +58,7 @@ def parse_args():
 
 ARGS, SIZES = parse_args()
 if ARGS.threads > 0:  # before the BLAS is loaded: OpenBLAS reads these once
-    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-        os.environ[var] = str(ARGS.threads)
+    bench_common.set_thread_variables(ARGS.threads)
 
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
@@ -170,15 +171,6 @@ def sgemm_gflops(device):
     return 2.0 * 2048 ** 3 / statistics.median(times) / 1e9
 
 
-def blas_description():
-    try:
-        from threadpoolctl import threadpool_info
-        return [{k: i.get(k) for k in ("internal_api", "version", "architecture", "threading_layer",
-                                         "num_threads", "filepath")} for i in threadpool_info()]
-    except ImportError:
-        return "threadpoolctl not installed"
-
-
 def main():
     device = torch.device(ARGS.device)
     if device.type == "cuda" and not torch.cuda.is_available():
@@ -188,19 +180,13 @@ def main():
                               else platform.processor() or "cpu"),
               "threads": torch.get_num_threads(), "torch": torch.__version__,
               "openblas_coretype": os.environ.get("OPENBLAS_CORETYPE", ""),
-              "blas": blas_description() if device.type == "cpu" else None}
+              "blas": bench_common.blas_description() if device.type == "cpu" else None}
     if ARGS.sgemm:
         result["sgemm_2048_gflop_per_s"] = sgemm_gflops(device)
         print(f"lloyd_torch: torch.mm 2048^3 {result['sgemm_2048_gflop_per_s']:.1f} GFLOP/s",
               file=sys.stderr)
     result["lloyd"] = [one_size(n, d, k, device) for n, d, k in SIZES]
-    text = json.dumps(result, indent=2)
-    if ARGS.out:
-        with open(ARGS.out + ".part", "w") as f:
-            f.write(text + "\n")
-        os.replace(ARGS.out + ".part", ARGS.out)
-    else:
-        print(text)
+    bench_common.write_json(result, ARGS.out)
 
 
 if __name__ == "__main__":

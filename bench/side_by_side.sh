@@ -29,12 +29,14 @@
 #   BUILD_DIR          clustervae's build folder (build), e.g. one built from a clean commit
 #   OMP_WAIT_POLICY etc. are passed to both engines unchanged and recorded.
 set -euo pipefail
-repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+bench=side_by_side
+# shellcheck source=bench/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 if [ "${1:-}" = "--accuracy" ]; then
   shift
   exec bash "$repo/bench/table1_torch.sh" "$@"
 fi
-[ $# -eq 0 ] || { echo "side_by_side: unknown argument '$1' (settings are environment variables; see the header)" >&2; exit 2; }
+bench_no_arguments "$@"
 
 threads="${THREADS:-2}"
 repeats="${REPEATS:-3}"
@@ -48,15 +50,13 @@ case "$arch" in
 esac
 train_limit="${TRAIN_LIMIT:-0}"
 batch_size="${BATCH_SIZE:-}"
-device="${DEVICE:-cpu}"
-data_dir="${CLUSTERVAE_DATA:-$repo/data}"
-build_dir="${BUILD_DIR:-$repo/build}"
+bench_device
 bin="$build_dir/clustervae-train"
-case "$device" in
-  cpu) variants="${TORCH_VARIANTS:-openblas openblas-haswell openblas-zen openblas-openmp openblas-openmp-zen}" ;;
-  cuda) variants="${TORCH_VARIANTS:-eager compile compile-ro graphs}" ;;
-  *) echo "side_by_side: DEVICE must be cpu or cuda, not '$device'" >&2; exit 2 ;;
-esac
+if [ "$device" = cpu ]; then
+  variants="${TORCH_VARIANTS:-openblas openblas-haswell openblas-zen openblas-openmp openblas-openmp-zen}"
+else
+  variants="${TORCH_VARIANTS:-eager compile compile-ro graphs}"
+fi
 
 # ---- prerequisites: PyTorch (Debian's on the CPU), the data, the build ----------------------------
 # shellcheck source=bench/torch_setup.sh
@@ -67,14 +67,12 @@ source "$repo/bench/torch_setup.sh"
 source "$repo/bench/torch_variants.sh"
 for v in $variants; do variant_setup "$v" >/dev/null || exit 2; done
 
-scratch="$(mktemp -d)"
-trap 'rm -rf "$scratch"' EXIT
+bench_scratch
 raw="$scratch/raw.tsv"
 : > "$raw"
-stamp="$(date -u +%Y%m%d-%H%M%S)"
-out="$repo/bench/results/side-by-side-$device${config_suffix}-$stamp.json"
-mkdir -p "$repo/bench/results"
-load_before="$(cut -d' ' -f1-3 /proc/loadavg)"
+stamp="$(bench_stamp)"
+out="$(bench_results_dir)/side-by-side-$device${config_suffix}-$stamp.json"
+load_before="$(bench_load_average)"
 
 # First JSON object printed on stdout by either engine -> "seconds<TAB>images_per_second".
 epoch_of() {
@@ -95,10 +93,9 @@ run_clustervae() {  # method repetition
 }
 
 run_torch() {  # method repetition variant
-  local setup envs flags json="$scratch/torch-$1-$2-$3.json"
-  setup="$(variant_setup "$3")"
-  envs="${setup%% -- *}"
-  flags="${setup#* -- }"
+  local envs flags json="$scratch/torch-$1-$2-$3.json"
+  envs="$(variant_env "$3")"
+  flags="$(variant_flags "$3")"
   # shellcheck disable=SC2086  # envs and flags are word lists by construction
   env $envs "$python" "$repo/bench/torch_reference.py" --config "$repo/configs/${dataset}_$1${config_suffix}.json" \
     --data-dir "$data_dir" --epochs 1 --threads "$threads" --device "$device" --train-limit "$train_limit" \
@@ -111,10 +108,8 @@ echo "side_by_side: $device, arch $arch, $threads threads, batch ${batch_size:-1
 echo "side_by_side: load average before: $load_before" >&2
 for rep in $(seq "$repeats"); do
   for method in $methods; do
-    # Alternate the order each repetition so that a slow drift of the machine hits both engines.
-    engines="clustervae $variants"
-    if [ $((rep % 2)) = 0 ]; then engines="$(echo "$engines" | tr ' ' '\n' | tac | tr '\n' ' ')"; fi
-    for e in $engines; do
+    # shellcheck disable=SC2086  # $variants is a word list
+    for e in $(bench_order "$rep" clustervae $variants); do
       if [ "$e" = clustervae ]; then run_clustervae "$method" "$rep"; else run_torch "$method" "$rep" "$e"; fi
       tail -1 "$raw" | awk -F'\t' '{printf "  rep %s %-10s %-10s %-22s %8.3f s %9.0f img/s\n", $4, $1, $2, $3, $5, $6}' >&2
     done
@@ -122,20 +117,14 @@ for rep in $(seq "$repeats"); do
 done
 
 # ---- metadata and the summary --------------------------------------------------------------------
-commit="${COMMIT:-$(git -C "$repo" rev-parse HEAD 2>/dev/null || echo unknown)}"
-LOAD_BEFORE="$load_before" LOAD_AFTER="$(cut -d' ' -f1-3 /proc/loadavg)" COMMIT_ID="$commit" \
+commit="${COMMIT:-$(bench_git_head)}"
+LOAD_BEFORE="$load_before" LOAD_AFTER="$(bench_load_average)" COMMIT_ID="$commit" \
 THREADS_USED="$threads" REPEATS_USED="$repeats" DEVICE_USED="$device" DATASET_USED="$dataset" \
-ARCH_USED="$arch" TRAIN_LIMIT_USED="$train_limit" BATCH_USED="${batch_size:-128 (configs)}" STAMP="$stamp" "$python" - "$scratch/meta.json" <<'EOF'
-import json, os, platform, subprocess, sys
-def sh(cmd):
-    try:
-        return subprocess.run(cmd, shell=True, capture_output=True, text=True).stdout.strip()
-    except OSError:
-        return ""
-def dpkg(p):
-    return sh(f"dpkg-query -W -f='${{Version}}' {p} 2>/dev/null") or "not installed"
-cpu = sh("grep -m1 'model name' /proc/cpuinfo | cut -d: -f2").strip()
-flags = sh("grep -m1 '^flags' /proc/cpuinfo").split()
+ARCH_USED="$arch" TRAIN_LIMIT_USED="$train_limit" BATCH_USED="${batch_size:-128 (configs)}" STAMP="$stamp" \
+"$python" - "$scratch/meta.json" "$repo/bench" <<'EOF'
+import os, sys
+sys.path.insert(0, sys.argv[2])  # bench_common.py (this script comes on stdin)
+import bench_common
 import torch, numpy
 meta = {
     "what": "one epoch of each method (batch_size below), seconds of the training loop including the "
@@ -144,27 +133,12 @@ meta = {
     "device": os.environ["DEVICE_USED"], "dataset": os.environ["DATASET_USED"], "arch": os.environ["ARCH_USED"],
     "train_limit": int(os.environ["TRAIN_LIMIT_USED"]), "batch_size": os.environ["BATCH_USED"],
     "threads": int(os.environ["THREADS_USED"]), "repeats": int(os.environ["REPEATS_USED"]),
-    "machine": {"hostname": platform.node(), "kernel": platform.release(),
-                "cores": os.cpu_count(), "cpu": cpu,
-                "cpu_family_model": sh("grep -m1 '^cpu family' /proc/cpuinfo | cut -d: -f2").strip() + "/" +
-                                    sh("grep -m1 '^model\\s' /proc/cpuinfo | cut -d: -f2").strip(),
-                "simd": [f for f in ("avx2", "fma", "avx512f", "avx512_bf16") if f in flags],
-                "memory": sh("grep MemTotal /proc/meminfo | tr -s ' '"),
-                "gpu": sh("nvidia-smi --query-gpu=name,driver_version --format=csv,noheader 2>/dev/null") or None},
+    "machine": bench_common.machine(simd=("avx2", "fma", "avx512f", "avx512_bf16")),
     "load_average_before": os.environ["LOAD_BEFORE"], "load_average_after": os.environ["LOAD_AFTER"],
-    "environment": {k: os.environ[k] for k in ("OMP_WAIT_POLICY", "OMP_PROC_BIND", "GOMP_SPINCOUNT",
-                                               "OPENBLAS_CORETYPE") if k in os.environ},
-    "versions": {"torch": torch.__version__, "numpy": numpy.__version__,
-                 "python3-torch (Debian)": dpkg("python3-torch"),
-                 "openblas (Debian, libopenblas0-pthread)": dpkg("libopenblas0-pthread"),
-                 "onednn (Debian, libdnnl-dev; clustervae's sgemm)": dpkg("libdnnl-dev"),
-                 "torch's onednn": torch.backends.mkldnn.is_available() and
-                                   ("bundled/linked " + (torch.__config__.show().split("MKL-DNN ")[1].split(" ")[0]
-                                                          if "MKL-DNN " in torch.__config__.show() else "?")),
-                 "compiler": sh("c++ --version | head -1"), "python": platform.python_version(),
-                 "cuda (torch)": torch.version.cuda},
+    "environment": bench_common.recorded_environment(),
+    "versions": bench_common.versions(torch, numpy, torch_onednn=True),
     "commit": os.environ["COMMIT_ID"],
 }
-json.dump(meta, open(sys.argv[1], "w"), indent=2)
+bench_common.write_json(meta, sys.argv[1])
 EOF
 "$python" "$repo/bench/side_by_side_summary.py" "$raw" "$scratch/meta.json" "$out"

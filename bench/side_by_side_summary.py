@@ -15,6 +15,9 @@ import os
 import statistics
 import sys
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # bench_common.py, from any cwd
+import bench_common  # noqa: E402
+
 
 def main():
     raw_path, meta_path, out_path = sys.argv[1:4]
@@ -89,10 +92,7 @@ def main():
     result["speedup_vs_torch"] = speedup
     result["speedup_vs_torch_default"] = speedup_default
     result["raw"] = [{k: v for k, v in r.items() if k != "json"} for r in rows]
-    with open(out_path + ".part", "w") as f:
-        json.dump(result, f, indent=2)
-        f.write("\n")
-    os.replace(out_path + ".part", out_path)
+    bench_common.write_json(result, out_path)
 
     head = (f"{'method':<10} {'clustervae s':>12} {'torch ' + str(default_variant) + ' s':>24} "
             f"{'torch best s':>12}  {'best variant':<20} {'ratio dflt':>10} {'ratio best':>10} "

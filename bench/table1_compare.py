@@ -19,6 +19,9 @@ import os
 import statistics
 import sys
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # bench_common.py, from any cwd
+import bench_common  # noqa: E402
+
 METRICS = [  # key, label, scale, tolerance (absolute, in the printed unit; None = relative 1 %)
     ("test_bce_sampled", "test BCE (sampled)", 1.0, None),
     ("test_bce_mean", "test BCE (z = μ)", 1.0, None),
@@ -110,13 +113,8 @@ def main():
             report["cells"].append(entry)
         lines.append("")
     md = "\n".join(lines)
-    with open(out_prefix + ".md.part", "w") as f:
-        f.write(md + "\n")
-    os.replace(out_prefix + ".md.part", out_prefix + ".md")
-    with open(out_prefix + ".json.part", "w") as f:
-        json.dump(report, f, indent=2)
-        f.write("\n")
-    os.replace(out_prefix + ".json.part", out_prefix + ".json")
+    bench_common.write_text(out_prefix + ".md", md + "\n")
+    bench_common.write_json(report, out_prefix + ".json")
     print(md)
     print(f"written: {out_prefix}.md and {out_prefix}.json")
 

@@ -19,10 +19,10 @@
 # The full grid (2 data sets x 5 methods x 3 seeds x 2 implementations, 10 epochs each) takes
 # hours on a 2-core machine: run it on a quiet machine.
 set -euo pipefail
-repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+bench=table1_torch
+# shellcheck source=bench/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 threads="${THREADS:-2}"
-device="${DEVICE:-cpu}"
-data_dir="${CLUSTERVAE_DATA:-$repo/data}"
 runs_out="${RUNS_OUT:-$repo/runs/bench-table1}"
 seeds="1"
 datasets="mnist,fashion"
@@ -43,13 +43,12 @@ for arg in "$@"; do
     *) echo "table1_torch: '$key' is not a setting both implementations share" >&2; exit 2 ;;
   esac
 done
-case "$device" in cpu|cuda) ;; *) echo "table1_torch: DEVICE must be cpu or cuda" >&2; exit 2 ;; esac
+bench_device
 dataset="${datasets%%,*}"
 # shellcheck source=bench/torch_setup.sh
 source "$repo/bench/torch_setup.sh"
 
-stamp="$(date -u +%Y%m%d-%H%M%S)"
-prefix="$repo/bench/results/table1-torch-$device-$stamp"
+prefix="$(bench_results_dir)/table1-torch-$device-$(bench_stamp)"
 mkdir -p "$prefix" "$runs_out"
 
 # ---- clustervae's grid ----------------------------------------------------------------------------

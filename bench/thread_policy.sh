@@ -9,15 +9,18 @@
 # so each policy here is named explicitly; "libgomp-default" is GOMP_SPINCOUNT=300000.
 #   REPEATS (3)  TRAIN_LIMIT (30000)
 set -euo pipefail
-repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+bench=thread_policy
+# shellcheck source=bench/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 bin="$repo/build/clustervae-train"
-[ -x "$bin" ] || { echo "thread_policy: build first (bash scripts/build.sh)" >&2; exit 2; }
+bench_need_binary "$bin"
 repeats="${REPEATS:-3}"
 limit="${TRAIN_LIMIT:-30000}"
 scratch="$(mktemp -d)"
 busy_pid=""
+# Not bench_scratch: this trap also stops the busy loop when the script is cut short.
 trap '[ -n "$busy_pid" ] && kill "$busy_pid" 2>/dev/null; rm -rf "$scratch"' EXIT
-out="$repo/bench/results/thread-policy-$(date -u +%Y%m%d-%H%M%S).json"
+out="$(bench_results_dir)/thread-policy-$(bench_stamp).json"
 policies=("libgomp-default:GOMP_SPINCOUNT=300000" "passive:OMP_WAIT_POLICY=passive"
           "spin-1000:GOMP_SPINCOUNT=1000" "threads=1:GOMP_SPINCOUNT=300000" "built-in:-")
 rows="$scratch/rows.tsv"
@@ -39,8 +42,7 @@ for load in quiet busy; do
   done
   if [ -n "$busy_pid" ]; then kill "$busy_pid"; wait "$busy_pid" 2>/dev/null || true; busy_pid=""; fi
 done
-python3 - "$rows" "$out" "$(nproc)" "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')" \
-  "$(git -C "$repo" rev-parse HEAD 2>/dev/null || echo unknown)" "$limit" <<'PY'
+python3 - "$rows" "$out" "$(nproc)" "$(bench_cpu_model)" "$(bench_git_head)" "$limit" <<'PY'
 import json, statistics, sys
 rows_path, out, cores, cpu, commit, limit = sys.argv[1:]
 rows = [line.rstrip("\n").split("\t") for line in open(rows_path) if line.strip()]

@@ -40,6 +40,9 @@ import platform
 import sys
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # bench_common.py, from any cwd
+import bench_common  # noqa: E402  (it loads no torch: the thread variables below still come first)
+
 # ---------------------------------------------------------------------------------------------
 # Arguments first: thread counts of OpenBLAS / OpenMP are read from the environment when the
 # libraries load, so they must be set before `import torch`.
@@ -120,8 +123,7 @@ def parse_args(argv):
 
 ARGS, S = parse_args(sys.argv[1:])
 if ARGS.threads > 0:
-    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-        os.environ[var] = str(ARGS.threads)
+    bench_common.set_thread_variables(ARGS.threads)
 
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
@@ -694,26 +696,6 @@ def evaluate(model, prior, train_x, train_y, test_x, test_y, device):
     return m
 
 
-def blas_description():
-    try:
-        from threadpoolctl import threadpool_info
-        return [{k: i.get(k) for k in ("internal_api", "version", "architecture", "threading_layer",
-                                         "num_threads", "filepath")} for i in threadpool_info()]
-    except ImportError:
-        return "threadpoolctl not installed"
-
-
-def cpu_model():
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
-
-
 def main():
     device = torch.device(ARGS.device)
     if device.type == "cuda" and not torch.cuda.is_available():
@@ -757,22 +739,16 @@ def main():
         variant = "compile:" + ARGS.compile
     if ARGS.cuda_graphs:
         variant += "+cuda-graphs"
+    cpu = bench_common.cpu_model() or platform.processor() or "unknown"
     result["device"] = (torch.cuda.get_device_name(device) if device.type == "cuda"
-                        else f"{cpu_model()}, {torch.get_num_threads()} threads")
+                        else f"{cpu}, {torch.get_num_threads()} threads")
     result["torch"] = {
         "version": torch.__version__, "variant": variant, "threads": torch.get_num_threads(),
         "openblas_coretype": os.environ.get("OPENBLAS_CORETYPE", ""),
-        "blas": blas_description(), "adam_foreach": bool(ARGS.foreach),
+        "blas": bench_common.blas_description(), "adam_foreach": bool(ARGS.foreach),
         "train_images": int(train_x.shape[0]), "epochs_log": records,
     }
-    text = json.dumps(result, indent=2)
-    if ARGS.out:
-        tmp = ARGS.out + ".part"
-        with open(tmp, "w") as f:
-            f.write(text + "\n")
-        os.replace(tmp, ARGS.out)
-    else:
-        print(text)
+    bench_common.write_json(result, ARGS.out)
 
 
 if __name__ == "__main__":

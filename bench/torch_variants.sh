@@ -1,6 +1,7 @@
 # shellcheck shell=bash
 # Sourced by bench/side_by_side.sh and bench/lloyd_side_by_side.sh: variant_setup NAME prints the
-# `env` assignments and the extra torch_reference.py flags of one PyTorch set-up, "VAR=.. -- --flag ..".
+# `env` assignments and the extra torch_reference.py flags of one PyTorch set-up, "VAR=.. -- --flag ..";
+# variant_env NAME and variant_flags NAME print the one half or the other.
 #   needs: $device (cpu|cuda)
 # cpu:  openblas[-openmp|-pthread][-haswell|-zen|-sandybridge|-prescott|-skylakex][-1thread][+foreach]
 #       Debian's OpenBLAS build chosen for this process only (LD_LIBRARY_PATH; the system's
@@ -52,4 +53,17 @@ variant_setup() {
     esac
   done
   echo "${envs[*]:-} -- ${flags[*]:-}"
+}
+
+# The two halves of variant_setup's answer: the `env` assignments, and the script's extra flags.
+variant_env() {  # name
+  local setup
+  setup="$(variant_setup "$1")" || return
+  echo "${setup%% -- *}"
+}
+
+variant_flags() {  # name
+  local setup
+  setup="$(variant_setup "$1")" || return
+  echo "${setup#* -- }"
 }
