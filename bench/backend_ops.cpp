@@ -6,7 +6,7 @@
 //
 // ops=lloyd [sizes=N:D:K,...] [iterations=I] [limits=0]: only Lloyd, one iteration = lloyd_assign +
 // lloyd_accumulate, timed I times (after two warm-ups) on clustered points that
-// bench/lloyd_torch.py generates identically (lloyd_data below), for bench/lloyd_side_by_side.sh.
+// bench/lloyd_torch.py generates identically (bench/lloyd_data.h), for bench/lloyd_side_by_side.sh.
 // ops=limits: only the copy bandwidth and the sgemm.
 #include <algorithm>
 #include <chrono>
@@ -21,6 +21,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "bench/lloyd_data.h"
 #include "engine/backend/backend.h"
 #include "engine/error.h"
 
@@ -60,25 +61,6 @@ Buffer indices(Backend& backend, int64_t count, int64_t range) {
   return b;
 }
 
-// The Lloyd benchmark's data, the same bits in bench/lloyd_torch.py: hash(x) = (x·2654435761 mod
-// 2³²) / 2³² in [0, 1), everything in double, rounded to float once. K true centres in [−3, 3)^D;
-// point i = centre (i mod K) + uniform noise in [−3, 3)^D, so the clusters overlap as a real
-// re-fit's do; the starting centroids are the true centres moved by up to ±0.125 per coordinate.
-double lloyd_hash(uint64_t x) { return static_cast<double>((x * 2654435761ull) & 0xffffffffull) / 4294967296.0; }
-
-double lloyd_centre(int64_t c, int64_t j, int dim) { return 6.0 * lloyd_hash(c * dim + j + 1000003) - 3.0; }
-
-void lloyd_data(int64_t n, int dim, int k, std::vector<float>& points, std::vector<float>& centroids) {
-  points.resize(n * dim);
-  centroids.resize(static_cast<size_t>(k) * dim);
-  for (int64_t i = 0; i < n; ++i)
-    for (int j = 0; j < dim; ++j)
-      points[i * dim + j] = static_cast<float>(lloyd_centre(i % k, j, dim) + 6.0 * (lloyd_hash(i * dim + j) - 0.5));
-  for (int64_t c = 0; c < k; ++c)
-    for (int j = 0; j < dim; ++j)
-      centroids[c * dim + j] = static_cast<float>(lloyd_centre(c, j, dim) + 0.25 * (lloyd_hash(c * dim + j + 7000001) - 0.5));
-}
-
 struct LloydSize { int64_t n; int dim, k; };
 
 std::vector<LloydSize> parse_sizes(const std::string& text) {
@@ -103,7 +85,7 @@ std::vector<LloydSize> parse_sizes(const std::string& text) {
 // two untimed ones. Centroids stay fixed, so every iteration does the same work (as in the peer).
 nlohmann::ordered_json lloyd_case(Backend& b, const LloydSize& c, int iterations) {
   std::vector<float> host_points, host_centroids;
-  lloyd_data(c.n, c.dim, c.k, host_points, host_centroids);
+  bench::lloyd_data(c.n, c.dim, c.k, host_points, host_centroids);
   Buffer points = b.allocate(sizeof(float) * host_points.size());
   b.upload(points.as<void>(), host_points.data(), sizeof(float) * host_points.size());
   Buffer centroids = b.allocate(sizeof(float) * host_centroids.size());

@@ -16,12 +16,10 @@
 #include <cstdlib>
 #include <vector>
 
+#include "bench/lloyd_data.h"
 #include "engine/backend/cpu/lloyd.h"
 
 namespace {
-
-double hash01(uint64_t x) { return static_cast<double>((x * 2654435761ull) & 0xffffffffull) / 4294967296.0; }
-double centre(int64_t c, int64_t j, int dim) { return 6.0 * hash01(c * dim + j + 1000003) - 3.0; }
 
 double seconds_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -85,13 +83,9 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "lloyd_assign_variants: N and D must be multiples of 8, K >= 1\n");
     return 2;
   }
-  std::vector<float> p(static_cast<size_t>(n) * dim), c(static_cast<size_t>(k) * dim), pt(p.size());
-  for (int64_t i = 0; i < n; ++i)
-    for (int j = 0; j < dim; ++j)
-      p[i * dim + j] = static_cast<float>(centre(i % k, j, dim) + 6.0 * (hash01(i * dim + j) - 0.5));
-  for (int64_t q = 0; q < k; ++q)
-    for (int j = 0; j < dim; ++j)
-      c[q * dim + j] = static_cast<float>(centre(q, j, dim) + 0.25 * (hash01(q * dim + j + 7000001) - 0.5));
+  std::vector<float> p, c;
+  cvae::bench::lloyd_data(n, dim, k, p, c);
+  std::vector<float> pt(p.size());
 
   std::vector<int32_t> exact(n), a(n), b(n), cc(n);
   for (int i = 0; i < n; ++i) {  // float64, direct differences, lowest k on ties
