@@ -62,7 +62,7 @@ def parse_args(argv):
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--config", help="a clustervae config JSON to take the settings from")
     p.add_argument("--method", choices=METHODS)
-    p.add_argument("--arch", choices=("mlp", "conv"), help="mlp (default) or conv (README, arch=conv)")
+    p.add_argument("--arch", choices=("mlp", "conv"), help="mlp (default) or conv (docs/conv-net.md)")
     p.add_argument("--dataset", choices=("mnist", "fashion"))
     p.add_argument("--data-dir", default=None, help="folder holding mnist/ and fashion/ "
                    "(default $CLUSTERVAE_DATA or <repo>/data)")

@@ -6,8 +6,8 @@
 //            [side/2, side/2, c1] ─deconv2 4×4/2→ [side, side, 1] logits
 //
 // All activations are channels-last (NHWC), so the flattened features are plain rows for the
-// dense layers and every bias is a bias_act over [pixels, channels]. Why this net: README,
-// "The convolutional VAE".
+// dense layers and every bias is a bias_act over [pixels, channels]. Why this net:
+// docs/conv-net.md, "Why this net".
 #pragma once
 #include "engine/backend/backend.h"
 #include "engine/nn/net.h"
