@@ -1,7 +1,7 @@
 """Load a clustervae checkpoint into the PyTorch VAE example's module, strict=True.
 
-    from torch_load import load_state_dict           # scripts/ on sys.path
-    model = VAE(784, 400, 20, 10, conditional=False)   # or ConvVAE(...) for arch=conv
+    from torch_load import VAE, load_state_dict       # scripts/ on sys.path
+    model = VAE(784, 400, 20)      # pixels, hidden, latent (extra=10 for cvae); ConvVAE for conv
     model.load_state_dict(load_state_dict("RUN/weights.safetensors"), strict=True)
 
 The checkpoint holds the model under the example's names (fc1, fc21, fc22, fc3, fc4; conv: conv1,
