@@ -23,7 +23,9 @@
 //     shuffle may read only a lane of the mask;
 //   - __shared__ variables are static locals placed in one linker section, which is filled with 0xff
 //     bytes (NaN as float or double, -1 as an integer) before every block, so a kernel that reads
-//     shared memory it has not written in this block sees garbage, as it may on a GPU;
+//     shared memory it has not written in this block sees garbage, as it may on a GPU. GCC drops
+//     the section attribute from statics of function templates, so kernels declare no __shared__
+//     variable inside a template (ctest checks the emulated library's symbols for one);
 //   - threadIdx, blockIdx, blockDim and gridDim are globals set by the scheduler before it resumes a
 //     fiber; launches are serialised by a mutex;
 //   - kernels/kernel_support.h's grid_for, the grid of every grid-stride loop, is capped at
