@@ -43,7 +43,6 @@
 #include <math.h>
 #include <ucontext.h>
 
-#include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
