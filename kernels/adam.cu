@@ -8,6 +8,7 @@
 #include <cmath>
 
 #include "kernels/kernels.h"
+#include "kernels/vector_access.cuh"
 
 namespace cvae::kernels {
 
@@ -35,17 +36,17 @@ __global__ void adam_kernel(float* params, const float* grads, float* m, float* 
   const int64_t first = blockIdx.x * int64_t(blockDim.x) + threadIdx.x;
   const int64_t stride = int64_t(gridDim.x) * blockDim.x;
   for (int64_t q = first; q < vectors; q += stride) {
-    float4 p4 = reinterpret_cast<float4*>(params)[q];
-    const float4 g4 = reinterpret_cast<const float4*>(grads)[q];
-    float4 m4 = reinterpret_cast<float4*>(m)[q];
-    float4 v4 = reinterpret_cast<float4*>(v)[q];
+    float4 p4 = float4_at(params, q);
+    const float4 g4 = float4_at(grads, q);
+    float4 m4 = float4_at(m, q);
+    float4 v4 = float4_at(v, q);
     adam_update(p4.x, g4.x, m4.x, v4.x, c);
     adam_update(p4.y, g4.y, m4.y, v4.y, c);
     adam_update(p4.z, g4.z, m4.z, v4.z, c);
     adam_update(p4.w, g4.w, m4.w, v4.w, c);
-    reinterpret_cast<float4*>(params)[q] = p4;
-    reinterpret_cast<float4*>(m)[q] = m4;
-    reinterpret_cast<float4*>(v)[q] = v4;
+    float4_at(params, q) = p4;
+    float4_at(m, q) = m4;
+    float4_at(v, q) = v4;
   }
   for (int64_t e = scalar_start + first; e < count; e += stride)
     adam_update(params[e], grads[e], m[e], v[e], c);

@@ -41,8 +41,14 @@ namespace cvae {
 namespace cvae::kernels {
 
 // Blocks for a grid-stride loop over `work` items: enough to fill the device, never more than
-// needed, at least one (callers return before launching when work == 0).
+// needed, at least one (callers return before launching when work == 0). The emulation may cap it
+// lower (CLUSTERVAE_EMULATION_MAX_BLOCKS) so that the tests' small shapes take several turns of the
+// loop, as large ones do on a GPU; only grid-stride launches size their grid here, so only they are capped.
 inline unsigned grid_for(int64_t work, int threads_per_block, unsigned max_blocks = 8192) {
+#ifdef CLUSTERVAE_EMULATION
+  const unsigned cap = ::cvae_emulation::max_grid_stride_blocks();
+  if (cap != 0 && cap < max_blocks) max_blocks = cap;
+#endif
   int64_t blocks = (work + threads_per_block - 1) / threads_per_block;
   if (blocks < 1) blocks = 1;
   return blocks > max_blocks ? max_blocks : static_cast<unsigned>(blocks);

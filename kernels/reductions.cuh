@@ -15,12 +15,22 @@ __device__ __forceinline__ T warp_sum(T value) {
   return value;
 }
 
+// The warps' totals of block_sum: room for 32 of any type up to a double. Declared in a function
+// that is not a template because GCC drops the section attribute from statics of templates, and the
+// emulation finds every __shared__ variable through that section to poison it before each block
+// (kernels/emulation/cuda_emulation.h); on the GPU it is the same one shared array per block.
+__device__ __forceinline__ void* block_sum_scratch() {
+  __shared__ double scratch[32];
+  return scratch;
+}
+
 // Sum over a block of kThreads threads (a multiple of 32); the total is valid in thread 0.
 // Every thread of the block must call it. Deterministic: fixed tree, fixed order.
 template <int kThreads, class T>
 __device__ __forceinline__ T block_sum(T value) {
   static_assert(kThreads % 32 == 0 && kThreads <= 1024, "block_sum needs whole warps");
-  __shared__ T warp_totals[kThreads / 32];
+  static_assert(sizeof(T) <= sizeof(double) && alignof(T) <= alignof(double), "block_sum_scratch holds doubles");
+  T* warp_totals = static_cast<T*>(block_sum_scratch());
   const int lane = threadIdx.x % 32, warp = threadIdx.x / 32;
   value = warp_sum(value);
   __syncthreads();  // a previous block_sum's readers are done with warp_totals
