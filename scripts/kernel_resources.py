@@ -8,7 +8,8 @@ function: registers, static shared memory, stack frame and spills. A kernel fail
   - it spills (spill stores or loads above 0 bytes: local-memory traffic in the inner loops),
   - its static shared memory is over 48 KiB (the most a block gets without an opt-in attribute),
   - registers × max-threads exceed the 65,536 registers of an SM, so a block of that size could not
-    launch at all (max-threads: the largest block any launcher in kernels/ uses, 256 today).
+    launch at all (max-threads: 256, the largest block the CUDA emulation lets a kernel launch,
+    so every launcher in kernels/ is held to it in CI).
 Prints one line per kernel and architecture, then the failures. Exit 0 all fit, 1 something does
 not, 77 no nvcc (ctest reports the test as skipped), 2 bad arguments."""
 import argparse

@@ -388,6 +388,10 @@ inline void run_block(Emulator& emu, unsigned threads) {
   }
 }
 
+// The project's own limit, below CUDA's 1024: scripts/kernel_resources.py checks each kernel's
+// registers for a block of this many threads, so a launch of more is refused here, in CI.
+constexpr unsigned kMaxBlockThreads = 256;
+
 inline bool valid_configuration(dim3 grid, dim3 block, size_t shared_bytes) {
   uint64_t threads = uint64_t(block.x) * block.y * block.z;
   return threads >= 1 && threads <= 1024 && block.z <= 64 && grid.x >= 1 &&
@@ -418,6 +422,9 @@ void run_grid(const char* kernel_name, dim3 grid, dim3 block, size_t shared_byte
   LaunchContext context(emu, kernel_name);
   if (shared_bytes != 0) emulation_error("dynamic shared memory is not emulated");
   const unsigned threads = block.x * block.y * block.z;
+  if (threads > kMaxBlockThreads)
+    emulation_error("a block of " + std::to_string(threads) + " threads: kernels/ launch at most " +
+                    std::to_string(kMaxBlockThreads) + " (the block size scripts/kernel_resources.py checks registers for)");
   while (emu.fibers.size() < threads) {
     emu.fibers.emplace_back();
     emu.fibers.back().stack.reset(new char[Emulator::kStackBytes]);

@@ -350,3 +350,11 @@ TEST_CASE("emulated grid-stride grids obey the block cap, and a bad setting is r
   ::unsetenv("CLUSTERVAE_EMULATION_TEST_SETTING");
   REQUIRE(cvae_emulation::unsigned_from_environment("CLUSTERVAE_EMULATION_TEST_SETTING", 9) == 9);
 }
+
+TEST_CASE("emulated launches of more than 256 threads per block are refused: the kernels' register check assumes 256",
+          "[emulated][emulation]") {
+  REQUIRE_THROWS_WITH(CVAE_LAUNCH(nothing, 1, 512, 0, nullptr)(nullptr), Catch::Contains("a block of 512 threads"));
+  REQUIRE_THROWS_WITH(CVAE_LAUNCH(nothing, 1, dim3(16, 32), 0, nullptr)(nullptr), Catch::Contains("at most 256"));
+  CVAE_LAUNCH(nothing, 1, 256, 0, nullptr)(nullptr);
+  REQUIRE(cudaGetLastError() == cudaSuccess);
+}
