@@ -29,6 +29,8 @@ void add_conv_buffers(Backend& backend, const ModelShape& shape, const ParamLayo
   ws.conv_scratch_bytes = bytes;
 }
 
+namespace {
+
 void conv_encode(Backend& backend, const ModelShape& shape, const ParamLayout& layout,
                  const float* params, Workspace& ws, const BatchInput& input) {
   const int batch = input.batch, features = shape.conv_features();
@@ -89,6 +91,13 @@ void conv_backward_encoder(Backend& backend, const ModelShape& shape, const Para
   // conv1: the input needs no gradient
   conv_layer_backward(backend, layout.conv1, params, grads, ws.encoder_in.f32(), ws.c1.f32(),
                       ws.d_c1.f32(), batch, Activation::relu, nullptr, ws);
+}
+
+}  // namespace
+
+const NetPasses& conv_passes() {
+  static const NetPasses passes{conv_encode, conv_decode, conv_backward_decoder, conv_backward_encoder};
+  return passes;
 }
 
 }  // namespace cvae

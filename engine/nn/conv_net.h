@@ -18,20 +18,7 @@ namespace cvae {
 void add_conv_buffers(Backend& backend, const ModelShape& shape, const ParamLayout& layout,
                       Workspace& ws, bool training);
 
-// Gathers the batch and fills ws.mu_logvar.
-void conv_encode(Backend& backend, const ModelShape& shape, const ParamLayout& layout,
-                 const float* params, Workspace& ws, const BatchInput& input);
-
-// ws.decoder_in → ws.logits.
-void conv_decode(Backend& backend, const ModelShape& shape, const ParamLayout& layout,
-                 const float* params, Workspace& ws, int batch);
-
-// From ws.d_logits to ws.d_h3 (fc3's output gradient before its ReLU), with deconv gradients.
-void conv_backward_decoder(Backend& backend, const ModelShape& shape, const ParamLayout& layout,
-                           const float* params, float* grads, Workspace& ws, int batch);
-
-// From ws.d_mu_logvar (fc2's bias gradient already taken) to conv1's gradients.
-void conv_backward_encoder(Backend& backend, const ModelShape& shape, const ParamLayout& layout,
-                           const float* params, float* grads, Workspace& ws, int batch);
+// The conv net's passes (NetPasses, engine/nn/net.h).
+const NetPasses& conv_passes();
 
 }  // namespace cvae

@@ -4,6 +4,8 @@
 
 namespace cvae {
 
+namespace {
+
 void mlp_encode(Backend& backend, const ModelShape& shape, const ParamLayout& layout,
                 const float* params, Workspace& ws, const BatchInput& input) {
   backend.gather_images(input.images, input.indices, input.batch, shape.pixels,
@@ -50,6 +52,13 @@ void mlp_backward_encoder(Backend& backend, const ModelShape& shape, const Param
                             grads + layout.fc1.bias_offset, batch, shape.hidden, Activation::relu);
   linear_backward_weights(backend, layout.fc1, grads, ws.encoder_in.f32(), shape.encoder_in(),
                           batch, ws.d_h1.f32());
+}
+
+}  // namespace
+
+const NetPasses& mlp_passes() {
+  static const NetPasses passes{mlp_encode, mlp_decode, mlp_backward_decoder, mlp_backward_encoder};
+  return passes;
 }
 
 }  // namespace cvae

@@ -10,20 +10,7 @@
 
 namespace cvae {
 
-// Gathers the batch (with the one-hot for CVAE) and fills ws.mu_logvar.
-void mlp_encode(Backend& backend, const ModelShape& shape, const ParamLayout& layout,
-                const float* params, Workspace& ws, const BatchInput& input);
-
-// ws.decoder_in → ws.logits.
-void mlp_decode(Backend& backend, const ModelShape& shape, const ParamLayout& layout,
-                const float* params, Workspace& ws, int batch);
-
-// From ws.d_logits to ws.d_h3 (the gradient of fc3's output, before its ReLU), with fc4's gradients.
-void mlp_backward_decoder(Backend& backend, const ModelShape& shape, const ParamLayout& layout,
-                          const float* params, float* grads, Workspace& ws, int batch);
-
-// From ws.d_mu_logvar (fc2's bias gradient already taken) to fc1's gradients.
-void mlp_backward_encoder(Backend& backend, const ModelShape& shape, const ParamLayout& layout,
-                          const float* params, float* grads, Workspace& ws, int batch);
+// The MLP's passes (NetPasses, engine/nn/net.h).
+const NetPasses& mlp_passes();
 
 }  // namespace cvae

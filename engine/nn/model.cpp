@@ -167,22 +167,24 @@ Workspace make_workspace(Backend& backend, const ModelShape& shape, int capacity
   return ws;
 }
 
+namespace {
+
+const NetPasses& passes_of(const ModelShape& shape) {
+  return shape.arch == Arch::conv ? conv_passes() : mlp_passes();
+}
+
+}  // namespace
+
 void model_encode(Backend& backend, const ModelShape& shape, const ParamLayout& layout,
                   const float* params, Workspace& ws, const BatchInput& input) {
   if (input.batch > ws.capacity) fail("model: batch larger than the workspace");
-  if (shape.arch == Arch::conv)
-    conv_encode(backend, shape, layout, params, ws, input);
-  else
-    mlp_encode(backend, shape, layout, params, ws, input);
+  passes_of(shape).encode(backend, shape, layout, params, ws, input);
 }
 
 void model_decode(Backend& backend, const ModelShape& shape, const ParamLayout& layout,
                   const float* params, Workspace& ws, int batch) {
   if (batch > ws.capacity) fail("model: batch larger than the workspace");
-  if (shape.arch == Arch::conv)
-    conv_decode(backend, shape, layout, params, ws, batch);
-  else
-    mlp_decode(backend, shape, layout, params, ws, batch);
+  passes_of(shape).decode(backend, shape, layout, params, ws, batch);
 }
 
 void model_forward(Backend& backend, const ModelShape& shape, const ParamLayout& layout,
@@ -213,11 +215,8 @@ void model_backward(Backend& backend, const ModelShape& shape, const ParamLayout
                     float kl_weight) {
   const int batch = input.batch;
   const float inv_batch = 1.0f / static_cast<float>(batch);
-  const bool conv = shape.arch == Arch::conv;
-  if (conv)
-    conv_backward_decoder(backend, shape, layout, params, grads, ws, batch);
-  else
-    mlp_backward_decoder(backend, shape, layout, params, grads, ws, batch);
+  const NetPasses& net = passes_of(shape);
+  net.backward_decoder(backend, shape, layout, params, grads, ws, batch);
   // fc3: h3 = relu(decoder_in W3ᵀ + b3), the same layer in both networks
   const int hidden = shape.decoder_hidden();
   backend.bias_act_backward(ws.d_h3.f32(), hidden, ws.h3.f32(), hidden,
@@ -236,10 +235,7 @@ void model_backward(Backend& backend, const ModelShape& shape, const ParamLayout
   backend.bias_act_backward(ws.d_mu_logvar.f32(), 2 * shape.latent, ws.mu_logvar.f32(),
                             2 * shape.latent, grads + layout.fc2.bias_offset, batch,
                             2 * shape.latent, Activation::none);
-  if (conv)
-    conv_backward_encoder(backend, shape, layout, params, grads, ws, batch);
-  else
-    mlp_backward_encoder(backend, shape, layout, params, grads, ws, batch);
+  net.backward_encoder(backend, shape, layout, params, grads, ws, batch);
 }
 
 }  // namespace cvae

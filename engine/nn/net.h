@@ -112,4 +112,20 @@ struct BatchInput {
   int batch = 0;
 };
 
+// One architecture's own half of the model: its encoder (the batch → ws.mu_logvar), decoder
+// (ws.decoder_in → ws.logits) and their backward passes (ws.d_logits → ws.d_h3, the gradient of
+// fc3's output before its ReLU; ws.d_mu_logvar, fc2's bias gradient already taken → the first
+// layer's gradients). The model runs the loss, the reparameterisation and fc3 around them
+// (engine/nn/model.h), the same for every architecture.
+struct NetPasses {
+  void (*encode)(Backend& backend, const ModelShape& shape, const ParamLayout& layout, const float* params,
+                 Workspace& ws, const BatchInput& input);
+  void (*decode)(Backend& backend, const ModelShape& shape, const ParamLayout& layout, const float* params,
+                 Workspace& ws, int batch);
+  void (*backward_decoder)(Backend& backend, const ModelShape& shape, const ParamLayout& layout,
+                           const float* params, float* grads, Workspace& ws, int batch);
+  void (*backward_encoder)(Backend& backend, const ModelShape& shape, const ParamLayout& layout,
+                           const float* params, float* grads, Workspace& ws, int batch);
+};
+
 }  // namespace cvae
