@@ -111,12 +111,9 @@ std::string run_html(const RunReport& r, const ReportOptions& options) {
          std::to_string(options.samples_per_class) +
          " generated images per class land in the intended class, judged by a classifier whose own "
          "test accuracy is " + percent_text(r.classifier_accuracy) + "</li>\n";
-  if (!r.cluster_majority_class.empty()) {
-    double mean = 0;
-    for (double s : r.cluster_majority_share) mean += s / r.cluster_majority_share.size();
+  if (r.cluster_sample_purity)
     h += "<li>samples around a k-means centre share the centre's majority class (by the classifier): <b>" +
-         percent_text(mean) + "</b> on average</li>\n";
-  }
+         percent_text(*r.cluster_sample_purity) + "</b> on average</li>\n";
   h += "<li>t-SNE of " + std::to_string(r.tsne_labels.size()) + " test points: " +
        fixed_text(r.tsne_seconds, 1) + " s, KL(P‖Q) = " + fixed_text(r.tsne_kl, 3) + "</li>\n</ul>\n";
   if (!r.metrics_file)

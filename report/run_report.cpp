@@ -206,6 +206,9 @@ void add_cluster_samples(RunReport& r, const RunInputs& in, const ImageClassifie
     r.cluster_majority_share.push_back(share);
     labels.push_back(std::to_string(g) + ": " + r.class_names[best] + " " + percent_text(share, 0));
   }
+  double purity = 0;
+  for (double s : r.cluster_majority_share) purity += s / r.cluster_majority_share.size();
+  r.cluster_sample_purity = purity;
   GeneratedImages grid = cluster_samples(in.backend, config, in.run.state, in.columns(), in.options.seed,
                                          kSampleClusterGrid, true);
   GridSpec spec = grid_of(grid, k, in);
@@ -268,10 +271,8 @@ void set_report_metrics(RunReport& r, const ReportOptions& options, bool judged)
     own["conditional_sample_accuracy_per_class"] = r.conditional_accuracy_per_class;
     own["conditional_samples_per_class"] = options.samples_per_class;
   }
-  if (!r.cluster_majority_class.empty()) {
-    double mean = 0;
-    for (double s : r.cluster_majority_share) mean += s / r.cluster_majority_share.size();
-    own["cluster_sample_purity"] = mean;
+  if (r.cluster_sample_purity) {
+    own["cluster_sample_purity"] = *r.cluster_sample_purity;
     own["cluster_sample_majority_class"] = r.cluster_majority_class;
   }
   if (judged) own["sample_classifier_test_accuracy"] = *r.classifier_accuracy;

@@ -77,6 +77,7 @@ struct RunReport {
   std::vector<double> conditional_accuracy_per_class;
   std::vector<int> cluster_majority_class;     // kmeans: the classifier's majority label per centre
   std::vector<double> cluster_majority_share;
+  std::optional<double> cluster_sample_purity;  // kmeans: the mean of the shares above
   std::string classifier_note;
   std::string html_path;
 };

@@ -58,7 +58,7 @@ Fixture& fixture() {
 
 // A copy of a run folder (tests write into it).
 std::string copy_run(const std::string& run, const std::string& to) {
-  std::string target = to + "/" + run.substr(run.find_last_of('/') + 1);
+  std::string target = to + "/" + base_name(run);
   std::system(("mkdir -p '" + to + "' && cp -r '" + run + "' '" + to + "/'").c_str());
   return target;
 }
@@ -154,7 +154,7 @@ TEST_CASE("report.html is well-formed, self-contained HTML", "[report]") {
   REQUIRE_THAT(bare_html, Catch::Contains("no metrics.json") && Catch::Contains("no epochs logged"));
 
   // The K-Means VAE's report has its centre samples, and report.json their purity.
-  const std::string kmeans = work.path + "/" + f.kmeans.substr(f.kmeans.find_last_of('/') + 1);
+  const std::string kmeans = work.path + "/" + base_name(f.kmeans);
   REQUIRE(path_exists(kmeans + "/figures/samples_clusters.png"));
   nlohmann::json metrics = nlohmann::json::parse(read_file(kmeans + "/report.json"));
   REQUIRE(metrics["cluster_sample_majority_class"].size() == 4);

@@ -4,6 +4,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "engine/io/files.h"
+
 namespace cvae {
 
 std::vector<std::string> loaded_libraries(const std::vector<std::string>& name_prefixes) {
@@ -16,7 +18,7 @@ std::vector<std::string> loaded_libraries(const std::vector<std::string>& name_p
     if (!(fields >> address >> perms >> offset >> dev >> inode >> path) || path.empty() ||
         path[0] != '/')
       continue;
-    const std::string name = path.substr(path.find_last_of('/') + 1);
+    const std::string name = base_name(path);
     for (const std::string& prefix : name_prefixes)
       if (name.compare(0, prefix.size(), prefix) == 0) {
         found.push_back(path);
